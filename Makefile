@@ -1,0 +1,56 @@
+# LLM Interview Field Guide: one command to preview, one to test.
+#   make serve [lang=en|zh|ru]   preview with live reload (labs not executed)
+#   make test                    set up, strict-build every language, run every check
+#   make build                   build every language into site/ (labs executed)
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+lang   ?= en
+port   ?= 8000
+
+CONFIG_en := mkdocs.yml
+CONFIG_zh := mkdocs.zh.yml
+CONFIG_ru := mkdocs.ru.yml
+
+.PHONY: setup serve build test outputs lint lock clean vendor
+
+setup: $(STAMP)
+
+# Create the virtual environment and install the lock. The repository root goes on the
+# path through a .pth file so that `import snippets...` works in tests, labs and scripts.
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'llm_field_guide.pth').write_text('$(CURDIR)\n')"
+	@touch $@
+
+serve: setup
+	@test -n "$(CONFIG_$(lang))" || { echo "unknown lang '$(lang)': use en, zh or ru"; exit 2; }
+	LABS_EXECUTE=false $(PY) -m mkdocs serve --livereload -f $(CONFIG_$(lang)) -a 127.0.0.1:$(port)
+
+build: setup
+	$(PY) scripts/build.py
+
+test: build
+	$(PY) -m pytest
+
+outputs: setup
+	$(PY) scripts/snippet_outputs.py --write
+
+lint: setup
+	$(VENV)/bin/ruff check snippets tests scripts docs/hooks
+	$(PY) scripts/check_parity.py
+	$(PY) scripts/check_snippets.py
+
+lock: setup
+	$(PY) -m pip install --quiet -r requirements.in
+	{ echo "# Lock file: exact versions make installs. Regenerate with make lock (see requirements.in)."; \
+	  $(PY) -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.txt
+
+vendor:
+	bash scripts/vendor_assets.sh
+
+clean:
+	rm -rf site .pytest_cache
