@@ -3,6 +3,8 @@
 * Tags: pages carry language-neutral tag ids (the same in en, zh and ru, so the parity
   check can compare them); each config maps ids to display names in `extra.tag_names`.
   An unknown id is an error, so a typo cannot create a stray tag.
+* A line of facts under a question's title (source question ids linked to the sources
+  page, level), in the page's language.
 * The language switch (see overrides/partials/alternate.html) links to the same page in
   every language; that needs nothing here because every page exists in every language.
 """
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -20,6 +23,9 @@ log = logging.getLogger("mkdocs.hooks.i18n")
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    facts = _facts_line(page, config.theme["language"])
+    if facts:
+        markdown = H1.sub(lambda m: m.group(0) + "\n\n" + facts + "\n", markdown, count=1)
     ids = page.meta.get("tags")
     if not ids:
         return markdown
@@ -33,3 +39,36 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     page.meta["tag_ids"] = list(ids)
     page.meta["tags"] = [names[t] for t in ids]
     return markdown
+
+
+# Labels for the line of facts under a question page's title.
+LABELS = {
+    "en": {"source": "Source question", "level": "Level",
+           "levels": {"core": "core", "deeper": "deeper", "expert": "expert"}},
+    "zh": {"source": "原题", "level": "难度",
+           "levels": {"core": "基础", "deeper": "进阶", "expert": "专家"}},
+    "ru": {"source": "Исходный вопрос", "level": "Уровень",
+           "levels": {"core": "базовый", "deeper": "углублённый", "expert": "экспертный"}},
+}
+H1 = re.compile(r"^# .*$", re.MULTILINE)
+
+
+def _facts_line(page: Page, lang: str) -> str:
+    """HTML line: 'Source question: A4 · Level: core', linking each id to the sources page."""
+    labels = LABELS.get(lang, LABELS["en"])
+    parts = []
+    sources = page.meta.get("source") or []
+    if sources:
+        depth = page.file.src_uri.count("/")
+        prefix = "../" * (depth + (0 if page.file.name == "index" else 1))
+        links = ", ".join(f'<a href="{prefix}sources/#{s}">{s}</a>' for s in sources)
+        parts.append(f"{labels['source']}: {links}")
+    level = page.meta.get("level")
+    if level:
+        if level not in labels["levels"]:
+            raise PluginError(f"{page.file.src_uri}: level must be one of {list(labels['levels'])}")
+        parts.append(f'{labels["level"]}: <span class="fg-level">{labels["levels"][level]}</span>')
+    if not parts:
+        return ""
+    return '<p class="fg-meta">' + " · ".join(parts) + "</p>"
+
