@@ -125,6 +125,14 @@ def lab_code_cells(text: str) -> list[str]:
     return ["\n".join(body).strip() for kind, body in cells if kind == "code" and "\n".join(body).strip()]
 
 
+def _bad_yaml(text: str) -> bool:
+    try:
+        split_front_matter(text)
+    except yaml.YAMLError:
+        return True
+    return False
+
+
 def pages(docs: Path, lang: str) -> set[str]:
     base = docs / lang
     return {
@@ -155,7 +163,12 @@ def compare(docs: Path) -> list[str]:
                 if other != ref:
                     problems.append(f"docs/{lang}/{rel}: code cells differ from docs/en/{rel}")
             continue
-        structures = {lang: parse_markdown(texts[lang]) for lang in LANGS}
+        try:
+            structures = {lang: parse_markdown(texts[lang]) for lang in LANGS}
+        except yaml.YAMLError as error:
+            bad = next(l for l in LANGS if _bad_yaml(texts[l]))
+            problems.append(f"docs/{bad}/{rel}: front matter is not valid YAML: {error}")
+            continue
         for lang, s in structures.items():
             for text in s.missing_ids:
                 problems.append(f"docs/{lang}/{rel}: heading without explicit id: {text!r}")

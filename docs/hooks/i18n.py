@@ -5,6 +5,9 @@
   An unknown id is an error, so a typo cannot create a stray tag.
 * A line of facts under a question's title (source question ids linked to the sources
   page, level), in the page's language.
+* Chinese line breaks: a newline between two CJK characters inside a paragraph renders
+  as a stray space in Chromium, so such newlines are removed from the HTML (outside
+  `<pre>`), for Markdown pages and labs alike. Authors may wrap Chinese text freely.
 * The language switch (see overrides/partials/alternate.html) links to the same page in
   every language; that needs nothing here because every page exists in every language.
 """
@@ -23,6 +26,9 @@ log = logging.getLogger("mkdocs.hooks.i18n")
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if markdown.startswith("---\n") and page.file.src_uri.endswith(".md"):
+        # MkDocs silently keeps front matter it cannot parse as page text.
+        raise PluginError(f"{page.file.src_uri}: front matter is not valid YAML")
     facts = _facts_line(page, config.theme["language"])
     if facts:
         markdown = H1.sub(lambda m: m.group(0) + "\n\n" + facts + "\n", markdown, count=1)
@@ -61,7 +67,7 @@ def _facts_line(page: Page, lang: str) -> str:
     if sources:
         depth = page.file.src_uri.count("/")
         prefix = "../" * (depth + (0 if page.file.name == "index" else 1))
-        links = ", ".join(f'<a href="{prefix}sources/#{s}">{s}</a>' for s in sources)
+        links = ", ".join(f'<a href="{prefix}about/sources/#{s}">{s}</a>' for s in sources)
         parts.append(f"{labels['source']}: {links}")
     level = page.meta.get("level")
     if level:
@@ -72,3 +78,18 @@ def _facts_line(page: Page, lang: str) -> str:
         return ""
     return '<p class="fg-meta">' + " · ".join(parts) + "</p>"
 
+
+
+CJK = r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]"
+CJK_BREAK = re.compile(rf"(?<={CJK})[ \t]*\n[ \t]*(?={CJK})")
+PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL)
+
+
+def join_cjk_lines(html: str) -> str:
+    """Remove line breaks between two CJK characters, leaving <pre> blocks untouched."""
+    parts = PRE.split(html)
+    return "".join(part if i % 2 else CJK_BREAK.sub("", part) for i, part in enumerate(parts))
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    return join_cjk_lines(html)

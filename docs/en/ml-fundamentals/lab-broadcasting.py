@@ -1,0 +1,119 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab: broadcasting, seen and measured
+#
+# This lab goes with the question [A 22×1 tensor minus a 12-dimensional tensor](broadcasting.md).
+# It runs the same code as the page: the shape rule, a picture of the pairwise-difference
+# table, the zero-stride view behind broadcasting, and the loss bug that broadcasting hides.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from snippets.ml_fundamentals.broadcasting import (
+    CASES,
+    broadcast_shape,
+    broadcast_view,
+    describe,
+    mse_checked,
+    mse_naive,
+)
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1. The cases an interviewer may mean
+#
+# The shape rule (`broadcast_shape`) and PyTorch agree on every case; only the first two
+# readings of the question are legal.
+
+# %%
+for a, b in CASES:
+    print(f"{str(a):>9} - {str(b):<9} -> {describe(a, b)}")
+
+# %% [markdown]
+# ## 2. The result is a table of pairwise differences
+#
+# Entry $(i, j)$ of `x - y` is $x_i - y_j$. The column varies down the rows, the vector
+# varies along the columns, and the result varies in both.
+
+# %%
+x = torch.linspace(0, 21, 22).reshape(22, 1)   # (22, 1): a column
+y = torch.linspace(0, 11, 12)                   # (12,): a vector
+z = x - y                                       # (22, 12)
+print("shape:", tuple(z.shape), "| rule says:", broadcast_shape((22, 1), (12,)))
+
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 6, 12]})
+axes[0].imshow(x.numpy(), cmap="viridis", aspect="auto")
+axes[0].set_title("x (22, 1)")
+axes[1].imshow(y.reshape(1, 12).numpy(), cmap="viridis", aspect="auto")
+axes[1].set_title("y as (1, 12)")
+im = axes[2].imshow(z.numpy(), cmap="coolwarm", aspect="auto")
+axes[2].set_title("z = x - y  (22, 12)")
+fig.colorbar(im, ax=axes[2])
+for ax in axes:
+    ax.set_xlabel("column j")
+axes[0].set_ylabel("row i")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. Broadcasting is a view; `repeat` is a copy
+#
+# `expand` gives the stretched dimension a stride of 0 and allocates nothing. `repeat`
+# allocates the full 22 × 12 tensor.
+
+# %%
+column = torch.arange(22.0).reshape(22, 1)
+view = broadcast_view(column, (22, 12))
+copy = column.repeat(1, 12)
+for name, t in [("expand", view), ("repeat", copy)]:
+    print(f"{name}: shape {tuple(t.shape)}, stride {t.stride()}, "
+          f"shares the column's memory: {t.data_ptr() == column.data_ptr()}, "
+          f"storage bytes: {t.untyped_storage().nbytes()}")
+
+# %% [markdown]
+# ## 4. The silent loss bug grows with the batch
+#
+# With perfect predictions shaped `(N, 1)` and labels shaped `(N,)`, a hand-written mean
+# squared error averages $(i - j)^2$ over all $N^2$ pairs, which equals $(N^2 - 1)/6$
+# for these labels, instead of 0.
+
+# %%
+sizes = np.arange(2, 41)
+losses, fixed = [], []
+for n in sizes:
+    pred = torch.arange(float(n)).reshape(-1, 1)   # perfect predictions, shape (n, 1)
+    target = torch.arange(float(n))                # labels, shape (n,)
+    losses.append(mse_naive(pred, target).item())
+    fixed.append(mse_checked(pred.squeeze(-1), target).item())
+
+plt.figure(figsize=(5, 3.2))
+plt.plot(sizes, losses, marker=".")
+plt.xlabel("batch size N")
+plt.ylabel("hand-written MSE")
+plt.title("Perfect predictions, shapes (N, 1) and (N,)")
+plt.grid(alpha=0.3)
+plt.show()
+print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) / 6:.1f}")
+print(f"after squeeze(-1), largest loss over all N: {max(fixed)}")
+
+# %% [markdown]
+# ## What to remember
+#
+# - Align shapes on the right; sizes must be equal or 1.
+# - Broadcasting saves copies of the inputs, not the size of the output.
+# - Assert shapes before a loss: `(N, 1)` against `(N,)` is a matrix, not an error.

@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Лабораторная: broadcasting наглядно и с замерами
+#
+# Лабораторная к вопросу [Тензор 22×1 минус 12-мерный тензор](broadcasting.md). Здесь
+# выполняется тот же код, что и на странице: правило форм, картинка таблицы попарных
+# разностей, представление с нулевым шагом, на котором держится broadcasting, и ошибка в
+# функции потерь, которую broadcasting скрывает.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from snippets.ml_fundamentals.broadcasting import (
+    CASES,
+    broadcast_shape,
+    broadcast_view,
+    describe,
+    mse_checked,
+    mse_naive,
+)
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1. Что может иметь в виду интервьюер
+#
+# Правило форм (`broadcast_shape`) и PyTorch совпадают во всех случаях; допустимы только
+# первые два прочтения вопроса.
+
+# %%
+for a, b in CASES:
+    print(f"{str(a):>9} - {str(b):<9} -> {describe(a, b)}")
+
+# %% [markdown]
+# ## 2. Результат — таблица попарных разностей
+#
+# Элемент $(i, j)$ тензора `x - y` равен $x_i - y_j$. Столбец меняется по строкам, вектор —
+# по столбцам, а результат — в обоих направлениях.
+
+# %%
+x = torch.linspace(0, 21, 22).reshape(22, 1)   # (22, 1): a column
+y = torch.linspace(0, 11, 12)                   # (12,): a vector
+z = x - y                                       # (22, 12)
+print("shape:", tuple(z.shape), "| rule says:", broadcast_shape((22, 1), (12,)))
+
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 6, 12]})
+axes[0].imshow(x.numpy(), cmap="viridis", aspect="auto")
+axes[0].set_title("x (22, 1)")
+axes[1].imshow(y.reshape(1, 12).numpy(), cmap="viridis", aspect="auto")
+axes[1].set_title("y as (1, 12)")
+im = axes[2].imshow(z.numpy(), cmap="coolwarm", aspect="auto")
+axes[2].set_title("z = x - y  (22, 12)")
+fig.colorbar(im, ax=axes[2])
+for ax in axes:
+    ax.set_xlabel("column j")
+axes[0].set_ylabel("row i")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. Broadcasting — это представление, `repeat` — копия
+#
+# `expand` задаёт растянутому измерению шаг 0 и ничего не выделяет. `repeat` выделяет
+# полный тензор 22 × 12.
+
+# %%
+column = torch.arange(22.0).reshape(22, 1)
+view = broadcast_view(column, (22, 12))
+copy = column.repeat(1, 12)
+for name, t in [("expand", view), ("repeat", copy)]:
+    print(f"{name}: shape {tuple(t.shape)}, stride {t.stride()}, "
+          f"shares the column's memory: {t.data_ptr() == column.data_ptr()}, "
+          f"storage bytes: {t.untyped_storage().nbytes()}")
+
+# %% [markdown]
+# ## 4. Тихая ошибка в потере растёт с батчем
+#
+# При идеальных предсказаниях формы `(N, 1)` и метках формы `(N,)` самописная
+# среднеквадратичная ошибка усредняет $(i - j)^2$ по всем $N^2$ парам; для этих меток это
+# $(N^2 - 1)/6$ вместо 0.
+
+# %%
+sizes = np.arange(2, 41)
+losses, fixed = [], []
+for n in sizes:
+    pred = torch.arange(float(n)).reshape(-1, 1)   # perfect predictions, shape (n, 1)
+    target = torch.arange(float(n))                # labels, shape (n,)
+    losses.append(mse_naive(pred, target).item())
+    fixed.append(mse_checked(pred.squeeze(-1), target).item())
+
+plt.figure(figsize=(5, 3.2))
+plt.plot(sizes, losses, marker=".")
+plt.xlabel("batch size N")
+plt.ylabel("hand-written MSE")
+plt.title("Perfect predictions, shapes (N, 1) and (N,)")
+plt.grid(alpha=0.3)
+plt.show()
+print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) / 6:.1f}")
+print(f"after squeeze(-1), largest loss over all N: {max(fixed)}")
+
+# %% [markdown]
+# ## Что запомнить
+#
+# - Формы выравниваются по правому краю; размеры должны совпадать или быть равны 1.
+# - Broadcasting экономит копии входов, а не размер результата.
+# - Проверяйте формы перед потерей: `(N, 1)` против `(N,)` — это матрица, а не ошибка.
