@@ -66,6 +66,8 @@ if __name__ == "__main__":
         print(f"{s.name:14} {ffn:10d} {param_count(s):15,d} {kv:11,.0f} KiB")
     ratio = kv_cache_bytes_per_token(LLAMA_2_70B_IF_MHA) / kv_cache_bytes_per_token(LLAMA_2_70B)
     print(f"GQA with 8 KV heads shrinks the 70B KV cache {ratio:.0f}x")
+    saved = param_count(LLAMA_2_70B_IF_MHA) - param_count(LLAMA_2_70B)
+    print(f"and removes {saved / 1e9:.1f}B parameters (smaller W_k, W_v)")
     seq = 4096
     gib = kv_cache_bytes_per_token(LLAMA_2_70B) * seq / 2**30
     print(f"one {seq}-token sequence of Llama-2-70B in fp16: {gib:.2f} GiB of KV cache")

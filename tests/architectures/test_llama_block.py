@@ -116,6 +116,23 @@ def test_attention_equals_transformers(config: LlamaConfig, hf_model: LlamaForCa
     torch.testing.assert_close(ours(x, cos, sin, lb.causal_mask(T)), expected)
 
 
+@pytest.mark.parametrize("n_kv", [1, 2, 4, HEADS])  # MQA, GQA, GQA, MHA
+def test_grouped_query_attention_equals_transformers(config: LlamaConfig, n_kv: int) -> None:
+    cfg = LlamaConfig(**{**config.to_dict(), "num_key_value_heads": n_kv})
+    cfg._attn_implementation = "eager"
+    torch.manual_seed(n_kv)
+    theirs = hf.LlamaAttention(cfg, layer_idx=0).eval()
+    ours = lb.Attention(DIM, HEADS, n_kv)
+    ours.load_state_dict(theirs.state_dict())
+    assert ours.k_proj.weight.shape == (n_kv * DIM // HEADS, DIM)  # K/V shrink with n_kv
+    x = torch.randn(1, T, DIM)
+    cos_hf, sin_hf = hf_cos_sin(cfg, T)
+    expected, _ = theirs(x, position_embeddings=(cos_hf, sin_hf),
+                         attention_mask=additive_causal_mask(T))
+    cos, sin = lb.rope_cos_sin(torch.arange(T), DIM // HEADS)
+    torch.testing.assert_close(ours(x, cos, sin, lb.causal_mask(T)), expected)
+
+
 def test_decoder_layer_equals_transformers(config: LlamaConfig,
                                            hf_model: LlamaForCausalLM) -> None:
     theirs = hf_model.model.layers[1]
