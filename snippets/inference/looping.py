@@ -126,7 +126,20 @@ def report(offset: float, show: int = 20) -> None:
         )
 
 
+def margin(offset: float, penalty: float = 1.2) -> None:
+    model = BigramLM(offset=offset)
+    the, cat, dog = (model.index[w] for w in ("the", "cat", "dog"))
+    best, runner_up = model.logits[the, cat].item(), model.logits[the, dog].item()
+    print(
+        f"offset {offset:+g}: logit(the -> cat) = {best:.2f}, /{penalty} = {best / penalty:.2f}; "
+        f"logit(the -> dog) = {runner_up:.2f}"
+    )
+
+
 if __name__ == "__main__":
+    margin(offset=0.0)
+    margin(offset=10.0)
+    print()
     report(offset=0.0)
     print()
     report(offset=10.0)
