@@ -69,7 +69,11 @@ def format_table(rows: list[dict]) -> str:
 
 
 if __name__ == "__main__":
+    import re
+
     from snippets.rag.embed import embed
+
+    LATIN = re.compile("[A-Za-z]")
 
     rows = evaluation_table(load_mini_guide, embed)
     n = rows[0]["questions"]
@@ -83,3 +87,11 @@ if __name__ == "__main__":
         for q in ("zh", "ru")
     ]
     print(format_table(cross))
+    print()
+    print("Dense hit@5 against the English pages, by whether the question has Latin letters")
+    for lang in ("zh", "ru"):
+        for has_latin in (True, False):
+            group = [q for q in load_questions() if bool(LATIN.search(q[lang])) == has_latin]
+            hits = evaluate(english, group, lang, "dense")
+            label = "with Latin terms" if has_latin else "without"
+            print(f"{lang}->en  {label:<17} {hits['questions']:>2} questions  {hits['hit@5']:.3f}")
