@@ -29,7 +29,7 @@ FROZEN_META = ("source", "tags", "level", "order")
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*$")
 HEADING_ID = re.compile(r"\{[^}]*#(?P<id>[A-Za-z0-9_.:-]+)[^}]*\}\s*$")
-INCLUDE = re.compile(r"--8<--\s+\"(?P<target>[^\"]+)\"")
+INCLUDE = re.compile(r"^[ \t]*-{1,}8<-{1,}[ \t]+\"(?P<target>[^\"]+)\"", re.MULTILINE)
 TEXT_CMD = re.compile(r"\\(?:text|mathrm|textrm|operatorname)\{[^{}]*\}")
 
 
@@ -133,6 +133,25 @@ def _bad_yaml(text: str) -> bool:
     return False
 
 
+def lab_heading_ids(text: str) -> list[str]:
+    """Heading ids in the Markdown cells of a lab, as docs/hooks/labs.py assigns them
+    (explicit `{ #id }`, else `section-N` by position)."""
+    ids: list[str] = []
+    in_markdown = False
+    for line in text.splitlines():
+        if line.startswith("# %%"):
+            in_markdown = "[markdown]" in line or "[md]" in line
+            continue
+        if not in_markdown:
+            continue
+        content = line[2:] if line.startswith("# ") else line.lstrip("#")
+        heading = HEADING.match(content)
+        if heading:
+            found = HEADING_ID.search(heading["text"])
+            ids.append(found["id"] if found else f"section-{len(ids) + 1}")
+    return ids
+
+
 def pages(docs: Path, lang: str) -> set[str]:
     base = docs / lang
     return {
@@ -158,10 +177,13 @@ def compare(docs: Path) -> list[str]:
         texts = {lang: (docs / lang / rel).read_text(encoding="utf-8") for lang in LANGS}
         if rel.endswith(".py"):
             ref = lab_code_cells(texts["en"])
+            ref_ids = lab_heading_ids(texts["en"])
             for lang in LANGS[1:]:
-                other = lab_code_cells(texts[lang])
-                if other != ref:
+                ids = lab_heading_ids(texts[lang])
+                if lab_code_cells(texts[lang]) != ref:
                     problems.append(f"docs/{lang}/{rel}: code cells differ from docs/en/{rel}")
+                if ids != ref_ids:
+                    problems.append(f"docs/{lang}/{rel}: lab heading ids {ids} differ from en {ref_ids}")
             continue
         try:
             structures = {lang: parse_markdown(texts[lang]) for lang in LANGS}

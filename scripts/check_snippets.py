@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INCLUDE = re.compile(r"--8<--\s+\"(?P<target>[^\"]+)\"")
+INCLUDE = re.compile(r"^[ \t]*-{1,}8<-{1,}[ \t]+\"(?P<target>[^\"]+)\"", re.MULTILINE)
 SECTION = re.compile(r"--8<--\s+\[(?P<kind>start|end):(?P<name>[^\]]+)\]")
 
 

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Lab: broadcasting, seen and measured
+# # Lab: broadcasting, seen and measured { #lab }
 #
 # This lab goes with the question [A 22×1 tensor minus a 12-dimensional tensor](broadcasting.md).
 # It runs the same code as the page: the shape rule, a picture of the pairwise-difference
@@ -35,7 +35,7 @@ from snippets.ml_fundamentals.broadcasting import (
 torch.manual_seed(0)
 
 # %% [markdown]
-# ## 1. The cases an interviewer may mean
+# ## 1. The cases an interviewer may mean { #cases }
 #
 # The shape rule (`broadcast_shape`) and PyTorch agree on every case; only the first two
 # readings of the question are legal.
@@ -45,7 +45,7 @@ for a, b in CASES:
     print(f"{str(a):>9} - {str(b):<9} -> {describe(a, b)}")
 
 # %% [markdown]
-# ## 2. The result is a table of pairwise differences
+# ## 2. The result is a table of pairwise differences { #pairwise }
 #
 # Entry $(i, j)$ of `x - y` is $x_i - y_j$. The column varies down the rows, the vector
 # varies along the columns, and the result varies in both.
@@ -71,7 +71,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 3. Broadcasting is a view; `repeat` is a copy
+# ## 3. Broadcasting is a view; `repeat` is a copy { #view-vs-copy }
 #
 # `expand` gives the stretched dimension a stride of 0 and allocates nothing. `repeat`
 # allocates the full 22 × 12 tensor.
@@ -86,7 +86,7 @@ for name, t in [("expand", view), ("repeat", copy)]:
           f"storage bytes: {t.untyped_storage().nbytes()}")
 
 # %% [markdown]
-# ## 4. The silent loss bug grows with the batch
+# ## 4. The silent loss bug grows with the batch { #silent-bug }
 #
 # With perfect predictions shaped `(N, 1)` and labels shaped `(N,)`, a hand-written mean
 # squared error averages $(i - j)^2$ over all $N^2$ pairs, which equals $(N^2 - 1)/6$
@@ -112,7 +112,7 @@ print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) /
 print(f"after squeeze(-1), largest loss over all N: {max(fixed)}")
 
 # %% [markdown]
-# ## What to remember
+# ## What to remember { #remember }
 #
 # - Align shapes on the right; sizes must be equal or 1.
 # - Broadcasting saves copies of the inputs, not the size of the output.

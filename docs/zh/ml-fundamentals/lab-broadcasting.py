@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # 实验：看得见、量得出的广播
+# # 实验：看得见、量得出的广播 { #lab }
 #
 # 本实验配合问题 [22×1 的张量减去 12 维的张量](broadcasting.md) 使用，运行的代码与正文相同：
 # 形状规则、两两之差表格的可视化、广播背后步长为 0 的视图，以及被广播掩盖的损失函数 bug。
@@ -34,7 +34,7 @@ from snippets.ml_fundamentals.broadcasting import (
 torch.manual_seed(0)
 
 # %% [markdown]
-# ## 1. 面试官可能指的几种情况
+# ## 1. 面试官可能指的几种情况 { #cases }
 #
 # 形状规则（`broadcast_shape`）与 PyTorch 在每种情况下结论一致；只有前两种理解是合法运算。
 
@@ -43,7 +43,7 @@ for a, b in CASES:
     print(f"{str(a):>9} - {str(b):<9} -> {describe(a, b)}")
 
 # %% [markdown]
-# ## 2. 结果是一张两两之差的表
+# ## 2. 结果是一张两两之差的表 { #pairwise }
 #
 # `x - y` 的第 $(i, j)$ 个元素是 $x_i - y_j$。列向量沿行变化，行向量沿列变化，结果在两个方向上都变化。
 
@@ -68,7 +68,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 3. 广播是视图，`repeat` 是复制
+# ## 3. 广播是视图，`repeat` 是复制 { #view-vs-copy }
 #
 # `expand` 让被拉伸的维度步长为 0，不分配任何内存；`repeat` 会分配完整的 22 × 12 张量。
 
@@ -82,7 +82,7 @@ for name, t in [("expand", view), ("repeat", copy)]:
           f"storage bytes: {t.untyped_storage().nbytes()}")
 
 # %% [markdown]
-# ## 4. 静默的损失 bug 随 batch 增大而变大
+# ## 4. 静默的损失 bug 随 batch 增大而变大 { #silent-bug }
 #
 # 预测完全正确、形状为 `(N, 1)`，标签形状为 `(N,)` 时，手写的均方误差会对全部 $N^2$ 个组合的
 # $(i - j)^2$ 取平均；对这组标签它等于 $(N^2 - 1)/6$，而不是 0。
@@ -107,7 +107,7 @@ print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) /
 print(f"after squeeze(-1), largest loss over all N: {max(fixed)}")
 
 # %% [markdown]
-# ## 要点
+# ## 要点 { #remember }
 #
 # - 形状右对齐；每一维的大小必须相等或其中一个为 1。
 # - 广播省掉的是输入的复制，而不是输出的大小。

@@ -1,0 +1,67 @@
+"""Shared fixtures for the site checks: the built site and a browser pointed at it."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site"
+LANGS = ("en", "zh", "ru")
+CHROMIUM = "/usr/bin/chromium"
+
+
+def lang_root(lang: str) -> str:
+    """URL path of a language's root below the site root."""
+    return "" if lang == "en" else f"{lang}/"
+
+
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    """The built site (make test builds it first; build it here if it is missing)."""
+    if not all((SITE / lang_root(lang) / "index.html").exists() for lang in LANGS):
+        subprocess.run([sys.executable, "scripts/build.py"], cwd=ROOT, check=True)
+    return SITE
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site_dir: Path) -> Iterator[str]:
+    """Serve the built site on 127.0.0.1 at a free port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian Chromium driven by Playwright. Skipped without it, except under CI=true."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but Debian's chromium is not installed (apt-get install chromium)")
+        pytest.skip("Debian chromium not installed; browser tests run in CI")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield instance
+        instance.close()

@@ -1,0 +1,169 @@
+"""Browser tests: Debian Chromium, driven by Playwright, against the built site.
+
+Each page must load with no console error and without a single request to a host other
+than the local test server; the language switch must keep the page; search must find the
+A4 page in every language; math, diagrams and labs must render.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from .conftest import LANGS, lang_root
+
+pytestmark = pytest.mark.browser
+
+A4 = "ml-fundamentals/broadcasting/"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Visit:
+    """A page opened in a fresh context that records errors and off-site requests."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.offsite: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.context.route("**/*", self._route)
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} ({message.location.get('url')})")
+
+    def _route(self, route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost") or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.offsite.append(route.request.url)
+            route.abort()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser):
+    opened: list[Visit] = []
+
+    def open_page(url: str) -> Visit:
+        v = Visit(browser, url)
+        opened.append(v)
+        return v
+
+    yield open_page
+    for v in opened:
+        v.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("path", ["", A4, "about/", "ml-fundamentals/lab-broadcasting/"])
+def test_page_loads_cleanly_and_stays_on_localhost(visit, server: str, lang: str, path: str) -> None:
+    v = visit(server + lang_root(lang) + path)
+    assert v.page.locator("h1").count() >= 1
+    assert v.errors == [], "\n".join(v.errors)
+    assert v.offsite == [], f"requests left localhost: {v.offsite}"
+    assert v.page.evaluate("document.documentElement.lang") == lang
+
+
+@pytest.mark.parametrize(("source", "target"), list(itertools.permutations(LANGS, 2)))
+def test_language_switch_keeps_the_page(visit, server: str, source: str, target: str) -> None:
+    v = visit(server + lang_root(source) + A4)
+    v.page.hover(".md-header__option .md-select")
+    v.page.locator(f'a.md-select__link[hreflang="{target}"]').click()
+    v.page.wait_for_url(server + lang_root(target) + A4 + "**")
+    v.page.wait_for_load_state("networkidle")
+    assert v.page.evaluate("document.documentElement.lang") == target
+    assert v.errors == [], "\n".join(v.errors)
+
+
+# (language, query, how to type it). The zh query is a word that the page only uses
+# inside longer compounds or phrases; the ru query uses word forms that do not occur on
+# the page, so only stemming can match them.
+SEARCHES = [
+    ("en", "broadcastable shapes", "type"),
+    ("zh", "广播", "insert"),
+    ("ru", "попарными разностями", "type"),
+    ("ru", "broadcasting", "type"),  # English word in a Russian page: stems must agree
+]
+
+
+@pytest.mark.parametrize(("lang", "query", "how"), SEARCHES)
+def test_search_finds_the_a4_page(visit, server: str, lang: str, query: str, how: str) -> None:
+    if lang == "ru":
+        text = (ROOT / "docs/ru/ml-fundamentals/broadcasting.md").read_text("utf-8").lower()
+        for word in query.split():
+            assert word not in text, f"{word!r} occurs verbatim: the query would not test stemming"
+    if lang == "zh":
+        text = (ROOT / "docs/zh/ml-fundamentals/broadcasting.md").read_text("utf-8")
+        # 广播 only occurs inside longer phrases (广播规则, 广播机制 ...): segmentation matters.
+        assert re.search("广播[\u4e00-\u9fff]", text)
+    v = visit(server + lang_root(lang))
+    box = v.page.locator("input.md-search__input")
+    box.click()
+    if how == "insert":
+        # Playwright types CJK text as insertText; Material listens to keyup, so press a key.
+        v.page.keyboard.insert_text(query)
+        v.page.keyboard.press("End")
+    else:
+        # Non-ASCII characters are typed as insertText too: end with a real key press.
+        v.page.keyboard.type(query, delay=20)
+        v.page.keyboard.press("End")
+    link = v.page.locator(f'.md-search-result a[href*="{A4}"]').first
+    link.wait_for(state="attached", timeout=15_000)
+    assert v.errors == [], "\n".join(v.errors)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_math_is_rendered_with_no_raw_tex_left(visit, server: str, lang: str) -> None:
+    v = visit(server + lang_root(lang) + A4)
+    blocks = v.page.locator(".arithmatex")
+    count = blocks.count()
+    assert count > 5
+    rendered = v.page.locator(".arithmatex .katex").count()
+    assert rendered >= count
+    visible = v.page.locator("article").inner_text()
+    assert not re.search(r"\\\(|\\\)|\$\$|\\begin\{", visible), "raw TeX left on the page"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_mermaid_diagram_is_drawn(visit, server: str, lang: str) -> None:
+    v = visit(server + lang_root(lang) + "about/")
+    # Material replaces <pre class="mermaid"> (the source) with a <div class="mermaid">
+    # holding the SVG in a closed shadow root: check the swap and the drawn size.
+    diagram = v.page.locator("div.mermaid").first
+    diagram.scroll_into_view_if_needed()
+    diagram.wait_for(timeout=15_000)
+    v.page.wait_for_function(
+        "() => { const d = document.querySelector('div.mermaid');"
+        " return d && d.getBoundingClientRect().height > 100; }",
+        timeout=15_000,
+    )
+    assert v.page.locator("pre.mermaid").count() == 0
+    assert v.errors == [], "\n".join(v.errors)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_lab_is_rendered_with_its_outputs(visit, server: str, lang: str) -> None:
+    v = visit(server + lang_root(lang) + "ml-fundamentals/lab-broadcasting/")
+    assert "broadcast_shape" in v.page.content()
+    # Executed labs carry outputs: printed text and matplotlib figures.
+    outputs = v.page.locator(".jp-OutputArea-output")
+    assert outputs.count() >= 5, "the lab was not executed (build without --no-labs)"
+    printed = "\n".join(outputs.all_inner_texts())
+    assert "-> (22, 12)" in printed
+    assert v.page.locator(".jp-OutputArea-output img").count() >= 2
+    # Heading ids are the explicit, language-independent ones (docs/hooks/labs.py).
+    for anchor in ("cases", "pairwise", "view-vs-copy", "silent-bug"):
+        assert v.page.locator(f"h2#{anchor}").count() == 1
+    assert v.errors == [], "\n".join(v.errors)
