@@ -1,0 +1,234 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab: decoding and batching
+#
+# This lab goes with two questions:
+# [hallucination and repetition](hallucination-repetition.md) and
+# [serving many requests](serving.md). It runs the same code as the pages. First a model
+# that loops under greedy decoding, and what each decoding control does to the loop.
+# Then one request at a time against batching on a tiny Llama, measured on this machine.
+# Last, the memory a paged KV cache saves.
+#
+# Timings depend on the machine and on whatever else runs on it. Each point is the best
+# of three runs, and on a busy machine single points can still jump; the trend is the
+# point, not the numbers.
+
+# %%
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import matplotlib.pyplot as plt
+import torch
+
+from snippets.inference.batching import TinyLM, serve_all, simulate, workload
+from snippets.inference.logits_processors import (
+    FrequencyPresencePenalty,
+    NoRepeatNGram,
+    RepetitionPenalty,
+    decode,
+)
+from snippets.inference.looping import BigramLM, distinct_n, run_controls, tail_period
+from snippets.inference.paged_kv import contiguous_slots, mixed_workload, paged_slots
+
+torch.set_num_threads(1)  # tiny matrices: one thread is faster and steadier
+
+
+def run(coro):
+    """asyncio.run in a fresh thread, so it also works inside Jupyter's own event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+# %% [markdown]
+# ## 1. A bigram model loops under greedy decoding { #loop }
+#
+# The next word depends only on the last one, so greedy decoding applies one fixed map
+# again and again, and must cycle. Each row is one decoding control, 48 new tokens from
+# the prompt "the".
+
+# %%
+model = BigramLM(offset=10.0)
+outputs = run_controls(model, max_new_tokens=48)
+for name, tokens in outputs.items():
+    print(f"{name:<26} period {str(tail_period(tokens)):>4} | {model.decode_text(tokens[:16])} ...")
+
+# %% [markdown]
+# How quickly does each control start repeating itself? The share of distinct 4-grams
+# in the first $t$ tokens: 1.0 means nothing has repeated yet.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.6))
+for (name, tokens), style in zip(outputs.items(), ["-", "-", "-", "-", "--", ":"]):
+    steps = range(8, len(tokens) + 1)
+    ax.plot(steps, [distinct_n(tokens[:t]) for t in steps], style, label=name)
+ax.set_xlabel("generated tokens t")
+ax.set_ylabel("distinct 4-grams in the first t")
+ax.set_title("Bigram model, prompt 'the', logit offset +10")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8, loc="lower left")
+plt.show()
+
+# %% [markdown]
+# ## 2. The repetition penalty depends on an offset the model does not have { #offset }
+#
+# Adding a constant to every logit leaves the softmax, and so the model, unchanged. The
+# repetition penalty divides positive logits and multiplies negative ones, so its effect
+# depends on that constant. The frequency penalty subtracts, so it does not.
+
+# %%
+offsets = [0.0, 2.0, 5.0, 10.0, 20.0]
+rows = {"repetition 1.2": [], "frequency 0.5": []}
+for offset in offsets:
+    result = run_controls(BigramLM(offset=offset), max_new_tokens=48)
+    for name in rows:
+        rows[name].append(distinct_n(result[name]))
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+for name, values in rows.items():
+    ax.plot(offsets, values, marker="o", label=name)
+ax.set_xlabel("constant added to every logit")
+ax.set_ylabel("distinct 4-grams (48 tokens)")
+ax.set_ylim(0, 1.05)
+ax.grid(alpha=0.3)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 3. A random tiny Llama loops too { #llama }
+#
+# A `LlamaForCausalLM` with random weights is no bigram model, and it is not guaranteed
+# to cycle, but greedy decoding still falls into a short loop. The penalties break it.
+
+# %%
+small_llama = TinyLM(seed=0, vocab_size=64, hidden_size=32)
+
+
+def llama_logits(ids: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return small_llama.model(ids).logits[:, -1, :]
+
+
+prompt = [1, 2, 3, 4, 5]
+for name, processors in [
+    ("greedy", []),
+    ("repetition 1.3", [RepetitionPenalty(1.3)]),
+    ("frequency 0.5", [FrequencyPresencePenalty(0.5, 0.0, len(prompt))]),
+    ("no-repeat 3-gram", [NoRepeatNGram(3)]),
+]:
+    tokens = decode(llama_logits, prompt, 30, processors)
+    print(f"{name:<17} period {str(tail_period(tokens)):>4} | {tokens[:18]}")
+
+# %% [markdown]
+# ## 4. Throughput: one request at a time against batching { #throughput }
+#
+# 32 requests, each asking for 16 new tokens, all sent at once to the asyncio server in
+# front of the tiny Llama. `max_batch_size=1` serves them one at a time; larger values
+# let the scheduler put more of them through every forward pass. Both batching policies
+# behave the same here because every request has the same length.
+
+# %%
+llama = TinyLM(seed=0)
+requests = [([1 + i % 100, 2, 3], 16) for i in range(32)]
+total_tokens = sum(n for _, n in requests)
+run(serve_all(llama, requests[:4], max_batch_size=4))  # warm-up
+
+batch_sizes = [1, 2, 4, 8, 16, 32]
+throughput = []
+for size in batch_sizes:
+    best = float("inf")
+    for _ in range(3):  # best of three runs: the machine may be shared
+        start = time.perf_counter()
+        _, passes = run(serve_all(llama, requests, max_batch_size=size))
+        best = min(best, time.perf_counter() - start)
+    throughput.append(total_tokens / best)
+    print(f"max batch {size:>2}: {passes:>3} forward passes, {total_tokens / best:7.0f} tokens/s")
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(batch_sizes, throughput, marker="o")
+ax.set_xscale("log", base=2)
+ax.set_xlabel("max batch size")
+ax.set_ylabel("tokens per second")
+ax.set_title("Tiny Llama on CPU, 32 concurrent requests")
+ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# On a GPU, a decode step of a real model is dominated by reading the weights, so a
+# small batch costs little more than one sequence and the curve rises more steeply. On a
+# CPU with a tiny model, part of the gain is Python overhead, paid once per pass instead
+# of once per request.
+#
+# ## 5. Static and continuous batching on mixed lengths { #mixed }
+#
+# When requests have different lengths and arrive over time, continuous batching pays
+# off. The simulation counts forward passes, so these numbers are exact and do not depend
+# on the machine.
+
+# %%
+labels = ["one at a time", "request-level", "continuous"]
+results = [
+    simulate(workload(), 1, True),
+    simulate(workload(), 8, False),
+    simulate(workload(), 8, True),
+]
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+axes[0].bar(labels, [r.forward_passes for r in results])
+axes[0].set_ylabel("forward passes")
+axes[1].bar(labels, [r.mean_latency for r in results])
+axes[1].set_ylabel("mean latency (passes)")
+for ax in axes:
+    ax.tick_params(axis="x", labelrotation=20)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. How much KV-cache memory paging saves { #paging }
+#
+# The same 200 requests, with memory reserved in one contiguous region per request, or
+# in blocks of a given size. Smaller blocks waste less in each sequence's last block, but
+# make the block tables longer and the attention kernel's memory reads smaller: a
+# trade-off, not a free lunch.
+
+# %%
+work = mixed_workload()
+used = sum(prompt + out for prompt, _, out in work)
+block_sizes = [1, 4, 16, 64, 256, 1024]
+paged_use = [used / paged_slots(work, b) for b in block_sizes]
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(block_sizes, paged_use, marker="o", label="paged")
+ax.axhline(used / contiguous_slots(work, "max_tokens"), color="C1", linestyle="--",
+           label="contiguous, prompt + max_tokens")
+ax.axhline(used / contiguous_slots(work, "context"), color="C2", linestyle=":",
+           label="contiguous, whole context")
+ax.set_xscale("log", base=2)
+ax.set_xlabel("block size (tokens)")
+ax.set_ylabel("share of reserved slots used")
+ax.set_ylim(0, 1.05)
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## What to remember { #remember }
+#
+# - Greedy decoding of a model that prefers its own last phrase loops. One-shot penalties
+#   (repetition, presence) delay the loop, the frequency penalty keeps pushing, and
+#   n-gram blocking forbids it at the price of the text.
+# - The repetition penalty is not shift-invariant; the frequency and presence penalties
+#   are.
+# - Batching is where serving throughput comes from. Continuous batching keeps the slots
+#   busy when lengths differ, and paging keeps memory for the cache from going to waste.
