@@ -34,7 +34,7 @@ build: setup
 	$(PY) scripts/build.py
 
 test: build
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 outputs: setup
 	$(PY) scripts/snippet_outputs.py --write

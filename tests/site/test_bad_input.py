@@ -1,0 +1,215 @@
+"""Bad input fails loudly, naming the file.
+
+Each test copies a small but real slice of the project (configs, hooks, scripts, the A4
+page with its snippet and lab, in all three languages) into a temporary folder, checks
+that the slice is clean, breaks one thing, and runs the check that `make test` runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGS = ("en", "zh", "ru")
+PAGE = "ml-fundamentals/broadcasting.md"
+LAB = "ml-fundamentals/lab-broadcasting.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _copy(rel: str, dest: Path) -> None:
+    src = ROOT / rel
+    target = dest / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir():
+        shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "figures"))
+    else:
+        shutil.copy2(src, target)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    for rel in [
+        "mkdocs.yml", "mkdocs.zh.yml", "mkdocs.ru.yml", "scripts", "docs/hooks",
+        "docs/overrides", "docs/assets", "docs/glossary", "snippets/__init__.py",
+        "snippets/ml_fundamentals/__init__.py", "snippets/ml_fundamentals/broadcasting.py",
+        "snippets/ml_fundamentals/outputs/broadcasting.txt",
+        "tests/ml_fundamentals/test_broadcasting.py",
+    ]:
+        _copy(rel, root)
+    for lang in LANGS:
+        _copy(f"docs/{lang}/{PAGE}", root)
+        _copy(f"docs/{lang}/{LAB}", root)
+        (root / f"docs/{lang}/index.md").write_text(
+            f"---\ntitle: Home\n---\n\n# Home {{ #home }}\n\n[A4]({PAGE})\n", encoding="utf-8"
+        )
+        (root / f"docs/{lang}/about").mkdir(parents=True, exist_ok=True)
+        (root / f"docs/{lang}/about/sources.md").write_text(
+            "---\ntitle: Sources\n---\n\n# Sources { #sources }\n\n"
+            f'<span id="A4">A4</span> [A4](../{PAGE})\n',
+            encoding="utf-8",
+        )
+    return root
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(root), NO_MKDOCS_2_WARNING="1")
+    return subprocess.run(
+        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def build(root: Path, labs: bool = False) -> subprocess.CompletedProcess[str]:
+    args = ["scripts/build.py", "--lang", "en", "--site-dir", str(root / "site")]
+    return run(root, *args) if labs else run(root, *args, "--no-labs")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_the_slice_is_clean(project: Path) -> None:
+    result = run(project, "scripts/build.py", "--no-labs", "--site-dir", str(project / "site"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for script in ("scripts/check_parity.py", "scripts/check_snippets.py"):
+        checked = run(project, script)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    links = run(project, "scripts/check_links.py", str(project / "site"))
+    assert links.returncode == 0, links.stdout + links.stderr
+
+
+def test_a_page_without_its_translation_is_named(project: Path) -> None:
+    (project / f"docs/ru/{PAGE}").unlink()
+    result = run(project, "scripts/check_parity.py")
+    assert result.returncode == 1
+    assert f"docs/ru/{PAGE}: missing translation" in result.stderr
+
+
+def test_a_lab_without_its_translation_is_named(project: Path) -> None:
+    (project / f"docs/zh/{LAB}").unlink()
+    result = run(project, "scripts/check_parity.py")
+    assert result.returncode == 1
+    assert f"docs/zh/{LAB}: missing translation" in result.stderr
+
+
+def test_a_translation_with_different_code_or_ids_is_named(project: Path) -> None:
+    edit(project / f"docs/zh/{PAGE}", "{ #pitfalls }", "{ #mistakes }")
+    edit(project / f"docs/ru/{LAB}", "describe(a, b)", "describe(b, a)")
+    result = run(project, "scripts/check_parity.py")
+    assert result.returncode == 1
+    assert f"docs/zh/{PAGE}: heading ids" in result.stderr
+    assert f"docs/ru/{LAB}: code cells differ" in result.stderr
+
+
+def test_an_include_of_a_missing_file_fails_the_build_and_is_named(project: Path) -> None:
+    edit(
+        project / f"docs/en/{PAGE}",
+        '--8<-- "snippets/ml_fundamentals/broadcasting.py:rule"',
+        '--8<-- "snippets/ml_fundamentals/no_such_module.py:rule"',
+    )
+    result = build(project)
+    assert result.returncode != 0
+    assert PAGE in result.stdout + result.stderr
+    checked = run(project, "scripts/check_snippets.py")
+    assert checked.returncode == 1
+    assert f"docs/en/{PAGE}: include of missing file" in checked.stderr
+
+
+def test_an_include_of_a_missing_section_fails_the_build_and_is_named(project: Path) -> None:
+    edit(
+        project / f"docs/en/{PAGE}",
+        '--8<-- "snippets/ml_fundamentals/broadcasting.py:rule"',
+        '--8<-- "snippets/ml_fundamentals/broadcasting.py:no-such-section"',
+    )
+    result = build(project)
+    assert result.returncode != 0
+    assert PAGE in result.stdout + result.stderr
+    checked = run(project, "scripts/check_snippets.py")
+    assert f"docs/en/{PAGE}: include of missing section 'no-such-section'" in checked.stderr
+
+
+def test_a_broken_internal_link_fails_the_build_and_is_named(project: Path) -> None:
+    edit(project / f"docs/en/{PAGE}", "## Pitfalls { #pitfalls }",
+         "See [the rank page](matrix-rank-missing.md).\n\n## Pitfalls { #pitfalls }")
+    result = build(project)
+    assert result.returncode != 0
+    assert PAGE in result.stdout + result.stderr
+    assert "matrix-rank-missing.md" in result.stdout + result.stderr
+
+
+def test_a_broken_anchor_fails_the_build_and_is_named(project: Path) -> None:
+    edit(project / f"docs/en/{PAGE}", "## Pitfalls { #pitfalls }",
+         "See [the rule](#no-such-anchor).\n\n## Pitfalls { #pitfalls }")
+    result = build(project)
+    assert result.returncode != 0
+    assert PAGE in result.stdout + result.stderr
+    assert "no-such-anchor" in result.stdout + result.stderr
+
+
+def test_a_broken_link_in_raw_html_is_caught_by_the_link_checker(project: Path) -> None:
+    # MkDocs does not validate raw HTML links; scripts/check_links.py does.
+    edit(project / f"docs/en/{PAGE}", "## Pitfalls { #pitfalls }",
+         '<a href="#nowhere">x</a> <a href="../vae/">y</a>\n\n## Pitfalls { #pitfalls }')
+    assert build(project).returncode == 0
+    result = run(project, "scripts/check_links.py", str(project / "site"))
+    assert result.returncode == 1
+    assert "ml-fundamentals/broadcasting/index.html: broken anchor '#nowhere'" in result.stderr
+    assert "ml-fundamentals/broadcasting/index.html: broken link '../vae/'" in result.stderr
+
+
+def test_a_third_party_script_is_caught_by_the_link_checker(project: Path) -> None:
+    edit(project / f"docs/en/{PAGE}", "## Pitfalls { #pitfalls }",
+         '<script src="https://cdn.example.com/x.js"></script>\n\n## Pitfalls { #pitfalls }')
+    assert build(project).returncode == 0
+    result = run(project, "scripts/check_links.py", str(project / "site"))
+    assert result.returncode == 1
+    assert "loads a third-party resource at run time: https://cdn.example.com/x.js" in result.stderr
+
+
+def test_a_lab_cell_that_raises_fails_the_build_and_is_named(project: Path) -> None:
+    lab = project / f"docs/en/{LAB}"
+    lab.write_text(
+        lab.read_text(encoding="utf-8") + '\n# %%\nraise RuntimeError("lab cell failed on purpose")\n',
+        encoding="utf-8",
+    )
+    result = build(project, labs=True)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "lab-broadcasting.py" in output
+    assert "lab cell failed on purpose" in output
+
+
+def test_unknown_tag_and_bad_front_matter_fail_the_build(project: Path) -> None:
+    page = project / f"docs/en/{PAGE}"
+    edit(page, "tags: [ml-fundamentals, pytorch]", "tags: [ml-fundamentals, pytorhc]")
+    result = build(project)
+    assert result.returncode != 0
+    assert "unknown tag id(s) ['pytorhc']" in result.stdout + result.stderr
+    edit(page, "tags: [ml-fundamentals, pytorhc]", "tags: [ml-fundamentals, pytorch]\nbad: x: y")
+    result = build(project)
+    assert result.returncode != 0
+    assert f"{PAGE}: front matter is not valid YAML" in result.stdout + result.stderr
+
+
+def test_a_stale_output_record_is_named(project: Path) -> None:
+    record = project / "snippets/ml_fundamentals/outputs/broadcasting.txt"
+    record.write_text(record.read_text(encoding="utf-8").replace("(22, 12)", "(22, 1)", 1))
+    result = run(project, "scripts/snippet_outputs.py")
+    assert result.returncode == 1
+    assert "snippets/ml_fundamentals/outputs/broadcasting.txt" in result.stderr
+
+
+def test_a_snippet_module_without_a_test_is_named(project: Path) -> None:
+    (project / "snippets/ml_fundamentals/untested.py").write_text("X = 1\n")
+    result = run(project, "scripts/check_snippets.py")
+    assert result.returncode == 1
+    assert "snippets/ml_fundamentals/untested.py: no test imports" in result.stderr
