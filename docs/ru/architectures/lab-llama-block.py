@@ -1,0 +1,163 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Лабораторная: собираем блок LLaMA { #lab }
+#
+# Лабораторная к странице [архитектура LLaMA](llama.md). Она собирает блок декодера из частей,
+# написанных с нуля в `snippets/architectures/llama_block.py`, сверяет каждую часть с LLaMA из
+# Hugging Face transformers при тех же случайных весах, а затем рассматривает две вещи, которые
+# на странице только названы: как ротационные эмбеддинги заставляют оценки внимания затухать с
+# расстоянием и куда уходят параметры и KV-кэш настоящей LLaMA.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+from transformers.models.llama import modeling_llama as hf
+
+from snippets.architectures import llama_block as lb
+from snippets.architectures.llama_sizes import (
+    LLAMA_1,
+    LLAMA_2_70B,
+    LLAMA_2_70B_IF_MHA,
+    ffn_hidden_dim,
+    kv_cache_bytes_per_token,
+)
+from snippets.architectures.rope import relative_upper_bound, score_of_equal_vectors
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1. Крошечная LLaMA из конфигурации { #config }
+#
+# Случайные веса, 2 слоя, 8 голов запросов делят 2 головы ключей/значений (групповое внимание по
+# запросам). Ничего не скачивается. Коэффициенты RMSNorm изначально равны 1, поэтому мы их тоже
+# рандомизируем: иначе ошибка в коэффициенте осталась бы незамеченной.
+
+# %%
+config = LlamaConfig(
+    vocab_size=101, hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+    num_attention_heads=8, num_key_value_heads=2, attn_implementation="eager",
+)
+reference = LlamaForCausalLM(config).eval()
+with torch.no_grad():
+    for name, p in reference.named_parameters():
+        if "norm" in name:
+            p.uniform_(0.5, 1.5)
+print(reference.model.layers[0])
+
+# %% [markdown]
+# ## 2. Часть за частью против transformers { #parts }
+#
+# У каждого модуля, написанного с нуля, те же имена параметров, что у его аналога в transformers,
+# поэтому state dict загружается без изменений. `close` выводит наибольшую абсолютную разницу.
+
+# %%
+def close(a: torch.Tensor, b: torch.Tensor) -> str:
+    return f"max |diff| = {(a - b).abs().max().item():.2e}"
+
+
+t, head_dim = 9, 64 // 8
+x = torch.randn(2, t, 64)
+theirs_layer = reference.model.layers[0]
+
+norm = lb.RMSNorm(64)
+norm.load_state_dict(theirs_layer.input_layernorm.state_dict())
+print("RMSNorm      ", close(norm(x), theirs_layer.input_layernorm(x)))
+
+mlp = lb.SwiGLUMLP(64, 176)
+mlp.load_state_dict(theirs_layer.mlp.state_dict())
+print("SwiGLU MLP   ", close(mlp(x), theirs_layer.mlp(x)))
+
+cos_hf, sin_hf = hf.LlamaRotaryEmbedding(config)(x, torch.arange(t)[None])
+cos, sin = lb.rope_cos_sin(torch.arange(t), head_dim)
+print("RoPE cos/sin ", close(cos, cos_hf[0]), close(sin, sin_hf[0]))
+
+additive_mask = torch.full((t, t), float("-inf")).triu(1)[None, None]
+layer = lb.DecoderLayer(64, 8, 2, 176)
+layer.load_state_dict(theirs_layer.state_dict())
+with torch.no_grad():
+    expected = theirs_layer(x, attention_mask=additive_mask, position_embeddings=(cos_hf, sin_hf))
+    print("decoder layer", close(layer(x, cos, sin, lb.causal_mask(t)), expected))
+
+# %% [markdown]
+# ## 3. Вся модель { #model }
+#
+# Эмбеддинги, два блока, финальный RMSNorm, несвязанная LM head: логиты модели, написанной с нуля,
+# совпадают с логитами transformers на случайном батче идентификаторов токенов.
+
+# %%
+ours = lb.TinyLlama(101, 64, 2, 8, 2, 176)
+ours.load_state_dict({k.removeprefix("model."): v for k, v in reference.state_dict().items()})
+ids = torch.randint(0, 101, (2, t))
+with torch.no_grad():
+    print("logits       ", close(ours(ids), reference(ids).logits))
+print("parameters:", lb.count_params(ours), "vs", lb.count_params(reference))
+
+# %% [markdown]
+# ## 4. RoPE: оценки затухают с расстоянием { #rope-decay }
+#
+# Su и др. (2021) ограничивают оценку внимания повёрнутых векторов величиной, которая убывает с
+# относительным расстоянием $|m - n|$. Слева — эта граница для головы размерности 128; справа —
+# настоящая оценка между двумя векторами из единиц: она колеблется, но убывает так же. Близкие
+# токены получают преимущество, если только обученные $q$ и $k$ не говорят иного.
+
+# %%
+distances = torch.arange(0, 1025)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+axes[0].plot(distances, relative_upper_bound(128, distances))
+axes[0].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="bound",
+            title="RoFormer's upper bound (d = 128)")
+axes[1].plot(distances, score_of_equal_vectors(128, distances), lw=0.8)
+axes[1].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="q . R k",
+            title="score of all-ones q and k")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 5. Куда уходят параметры и KV-кэш LLaMA { #sizes }
+#
+# Те же формулы, что на странице, в полном размере. В каждом слое LLaMA 1 полносвязный SwiGLU
+# содержит около двух третей весов. Групповое внимание по запросам почти не меняет число
+# параметров Llama-2-70B, но делит её KV-кэш на 8.
+
+# %%
+names, attention, ffn = [], [], []
+for s in LLAMA_1:
+    names.append(s.name)
+    attention.append(4 * s.dim * s.dim / 1e6)
+    ffn.append(3 * s.dim * ffn_hidden_dim(s.dim) / 1e6)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+axes[0].bar(names, attention, label="attention (4 d^2)")
+axes[0].bar(names, ffn, bottom=attention, label="SwiGLU (3 d d_ff)")
+axes[0].set(ylabel="millions of weights per layer", title="one decoder layer")
+axes[0].legend()
+cache = [kv_cache_bytes_per_token(s) / 2**10 for s in [*LLAMA_1, LLAMA_2_70B_IF_MHA, LLAMA_2_70B]]
+labels = [*names, "70B, MHA", "Llama-2-70B, GQA"]
+axes[1].barh(labels, cache)
+axes[1].set(xlabel="KiB of fp16 KV cache per token", title="KV cache per token")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. Попробуйте { #try-it }
+#
+# - Поставьте `num_key_value_heads=8` (многоголовое) или `1` (multi-query) в конфигурации из
+#   раздела 1 и в `lb.DecoderLayer(64, 8, ..., 176)`: части по-прежнему совпадают, а форма
+#   `k_proj` меняется.
+# - Замените `lb.causal_mask(t)` маской из одних единиц: слой перестанет совпадать с
+#   transformers, чья LLaMA всегда каузальна.
+# - Измените основание RoPE с 10000 на 500000 в `relative_upper_bound` и посмотрите, насколько
+#   медленнее затухает граница: большее основание — один из способов поддержать более длинный
+#   контекст.

@@ -1,0 +1,157 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 实验：搭建一个 LLaMA 块 { #lab }
+#
+# 本实验配合 [LLaMA 结构](llama.md) 一页。它用 `snippets/architectures/llama_block.py` 中从零实现的部件
+# 组装一个解码器块，在相同随机权重下把每个部件与 Hugging Face transformers 的 LLaMA 对照，
+# 然后考察页面上只是陈述过的两件事：旋转位置编码如何让注意力得分随距离衰减，
+# 以及真实 LLaMA 的参数和 KV 缓存都花在了哪里。
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+from transformers.models.llama import modeling_llama as hf
+
+from snippets.architectures import llama_block as lb
+from snippets.architectures.llama_sizes import (
+    LLAMA_1,
+    LLAMA_2_70B,
+    LLAMA_2_70B_IF_MHA,
+    ffn_hidden_dim,
+    kv_cache_bytes_per_token,
+)
+from snippets.architectures.rope import relative_upper_bound, score_of_equal_vectors
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1. 由配置构建一个极小的 LLaMA { #config }
+#
+# 随机权重，2 层，8 个 query 头共享 2 个 key/value 头（分组查询注意力）。不下载任何东西。
+# RMSNorm 的增益初始为 1，所以我们也把它们随机化：否则增益上的错误会被掩盖。
+
+# %%
+config = LlamaConfig(
+    vocab_size=101, hidden_size=64, intermediate_size=176, num_hidden_layers=2,
+    num_attention_heads=8, num_key_value_heads=2, attn_implementation="eager",
+)
+reference = LlamaForCausalLM(config).eval()
+with torch.no_grad():
+    for name, p in reference.named_parameters():
+        if "norm" in name:
+            p.uniform_(0.5, 1.5)
+print(reference.model.layers[0])
+
+# %% [markdown]
+# ## 2. 逐个部件与 transformers 对照 { #parts }
+#
+# 每个从零实现的模块都与 transformers 中对应模块的参数名相同，所以 state dict 可以直接加载。
+# `close` 报告最大的绝对误差。
+
+# %%
+def close(a: torch.Tensor, b: torch.Tensor) -> str:
+    return f"max |diff| = {(a - b).abs().max().item():.2e}"
+
+
+t, head_dim = 9, 64 // 8
+x = torch.randn(2, t, 64)
+theirs_layer = reference.model.layers[0]
+
+norm = lb.RMSNorm(64)
+norm.load_state_dict(theirs_layer.input_layernorm.state_dict())
+print("RMSNorm      ", close(norm(x), theirs_layer.input_layernorm(x)))
+
+mlp = lb.SwiGLUMLP(64, 176)
+mlp.load_state_dict(theirs_layer.mlp.state_dict())
+print("SwiGLU MLP   ", close(mlp(x), theirs_layer.mlp(x)))
+
+cos_hf, sin_hf = hf.LlamaRotaryEmbedding(config)(x, torch.arange(t)[None])
+cos, sin = lb.rope_cos_sin(torch.arange(t), head_dim)
+print("RoPE cos/sin ", close(cos, cos_hf[0]), close(sin, sin_hf[0]))
+
+additive_mask = torch.full((t, t), float("-inf")).triu(1)[None, None]
+layer = lb.DecoderLayer(64, 8, 2, 176)
+layer.load_state_dict(theirs_layer.state_dict())
+with torch.no_grad():
+    expected = theirs_layer(x, attention_mask=additive_mask, position_embeddings=(cos_hf, sin_hf))
+    print("decoder layer", close(layer(x, cos, sin, lb.causal_mask(t)), expected))
+
+# %% [markdown]
+# ## 3. 整个模型 { #model }
+#
+# 词嵌入、两个块、最后的 RMSNorm、不共享权重的 LM head：对一批随机 token id，
+# 从零实现的模型与 transformers 给出相同的 logits。
+
+# %%
+ours = lb.TinyLlama(101, 64, 2, 8, 2, 176)
+ours.load_state_dict({k.removeprefix("model."): v for k, v in reference.state_dict().items()})
+ids = torch.randint(0, 101, (2, t))
+with torch.no_grad():
+    print("logits       ", close(ours(ids), reference(ids).logits))
+print("parameters:", lb.count_params(ours), "vs", lb.count_params(reference))
+
+# %% [markdown]
+# ## 4. RoPE：得分随距离衰减 { #rope-decay }
+#
+# Su 等（2021）给旋转后向量的注意力得分找了一个上界，它随相对距离 $|m - n|$ 增大而减小。
+# 左图是 128 维注意力头的这个上界；右图是两个全 1 向量之间的实际得分，它会振荡，
+# 但整体同样向下。除非学到的 $q$ 和 $k$ 另有所指，近处的 token 会更受青睐。
+
+# %%
+distances = torch.arange(0, 1025)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+axes[0].plot(distances, relative_upper_bound(128, distances))
+axes[0].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="bound",
+            title="RoFormer's upper bound (d = 128)")
+axes[1].plot(distances, score_of_equal_vectors(128, distances), lw=0.8)
+axes[1].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="q . R k",
+            title="score of all-ones q and k")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 5. LLaMA 的参数和 KV 缓存花在哪里 { #sizes }
+#
+# 与页面上相同的公式，只是放到真实规模。LLaMA 1 的每一层中，SwiGLU 前馈层约占三分之二的权重。
+# 分组查询注意力几乎不改变 Llama-2-70B 的参数量，却把它的 KV 缓存缩小到八分之一。
+
+# %%
+names, attention, ffn = [], [], []
+for s in LLAMA_1:
+    names.append(s.name)
+    attention.append(4 * s.dim * s.dim / 1e6)
+    ffn.append(3 * s.dim * ffn_hidden_dim(s.dim) / 1e6)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+axes[0].bar(names, attention, label="attention (4 d^2)")
+axes[0].bar(names, ffn, bottom=attention, label="SwiGLU (3 d d_ff)")
+axes[0].set(ylabel="millions of weights per layer", title="one decoder layer")
+axes[0].legend()
+cache = [kv_cache_bytes_per_token(s) / 2**10 for s in [*LLAMA_1, LLAMA_2_70B_IF_MHA, LLAMA_2_70B]]
+labels = [*names, "70B, MHA", "Llama-2-70B, GQA"]
+axes[1].barh(labels, cache)
+axes[1].set(xlabel="KiB of fp16 KV cache per token", title="KV cache per token")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. 动手试试 { #try-it }
+#
+# - 在第 1 节的配置和 `lb.DecoderLayer(64, 8, ..., 176)` 中把 `num_key_value_heads` 设为 8（多头）
+#   或 1（多查询）：各部件仍然一致，`k_proj` 的形状随之改变。
+# - 把 `lb.causal_mask(t)` 换成全 1 的掩码：这一层就不再与 transformers 一致，
+#   因为 transformers 的 LLaMA 总是因果的。
+# - 把 `relative_upper_bound` 中 RoPE 的底数从 10000 改成 500000，看上界衰减慢了多少：
+#   更大的底数是支持更长上下文的一种办法。
