@@ -106,6 +106,31 @@ def simulate(requests: list[Request], max_batch_size: int, continuous: bool) -> 
     )
 
 
+def timeline(
+    requests: list[Request], max_batch_size: int, continuous: bool
+) -> list[list[int | None]]:
+    """Which request occupies each batch slot in each forward pass (None: idle slot).
+
+    All requests arrive at step 0; a request keeps the slot it was admitted to.
+    """
+    scheduler = Scheduler(lambda batch: [0] * len(batch), max_batch_size, continuous)
+    for request in requests:
+        scheduler.add(request)
+    index = {id(r): i for i, r in enumerate(requests)}
+    slots: list[int | None] = [None] * max_batch_size
+    passes = []
+    while scheduler.has_work():
+        scheduler.admit()
+        for request in scheduler.running:
+            if index[id(request)] not in slots:
+                slots[slots.index(None)] = index[id(request)]
+        passes.append(list(slots))
+        for request in scheduler.forward():
+            if request.done:
+                slots[slots.index(index[id(request)])] = None
+    return passes
+
+
 def workload(n: int = 32, seed: int = 0) -> list[Request]:
     """n requests arriving over time, with output lengths from 4 to 128 tokens."""
     g = torch.Generator().manual_seed(seed)
