@@ -1,0 +1,192 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 实验：显存都去哪儿了？ { #lab }
+#
+# 在这个实验里，你将对一个用 config 随机初始化的小 LLaMA，测量一次训练步占用的每一个字节：
+# 参数、梯度、优化器状态，以及 autograd 为反向传播保存的激活值。你会把测量值与
+# [显存占用](gpu-memory.md) 中的计算器对比，看看激活重计算和融合注意力改变了什么，并画出
+# fp32、fp16 和 bf16 的范围与精度。全部在 CPU 上几秒钟跑完；在 GPU 上字节数是一样的。
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from snippets.training_efficiency.checkpointing import attention_saved_bytes
+from snippets.training_efficiency.fp_formats import FORMATS, describe
+from snippets.training_efficiency.memory_calculator import (
+    RECIPES,
+    LlamaShape,
+    model_state_bytes,
+    parameter_count,
+)
+from snippets.training_efficiency.memory_measure import (
+    MasterWeightAdamW,
+    model_state_report,
+    saved_activation_bytes,
+)
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1. 一个小模型与计算器的预测
+#
+# 下面的形状是缩小版的 LLaMA：4 层，隐藏维度 128，分组查询注意力，4 个 query 头、2 个
+# key/value 头。计算器只凭形状算参数量；transformers 构建的模型必须与之一致。
+
+# %%
+shape = LlamaShape(vocab=2000, hidden=128, intermediate=344, layers=4, heads=4, kv_heads=2)
+config = LlamaConfig(
+    vocab_size=shape.vocab, hidden_size=shape.hidden, intermediate_size=shape.intermediate,
+    num_hidden_layers=shape.layers, num_attention_heads=shape.heads,
+    num_key_value_heads=shape.kv_heads, max_position_embeddings=512, use_cache=False,
+)
+model = LlamaForCausalLM(config)
+n_params = sum(p.numel() for p in model.parameters())
+print(f"transformers: {n_params:,} parameters; calculator: {parameter_count(shape):,}")
+
+# %% [markdown]
+# ## 2. 测量一次 fp32 AdamW 更新
+#
+# 做一次前向并统计 autograd 保存的张量，然后反向、执行一次优化器更新，再测量仍然占用的
+# 内存。
+
+# %%
+ids = torch.randint(0, shape.vocab, (4, 256))
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+loss, activations = saved_activation_bytes(
+    lambda: model(input_ids=ids, labels=ids).loss, exclude=model.parameters()
+)
+loss.backward()
+optimizer.step()
+measured = model_state_report(model, optimizer)
+predicted = model_state_bytes(n_params, RECIPES["fp32 AdamW"])
+for key in ("weights", "gradients", "optimizer states"):
+    print(f"{key:17} measured {measured[key]:>12,} B   predicted {int(predicted[key]):>12,} B")
+print(f"{'activations':17} measured {activations:>12,} B   (batch 4 x 256 tokens)")
+
+# %% [markdown]
+# ## 3. 带 fp32 主权重的混合精度
+#
+# 同样的一步，换成 bf16 模型，其优化器更新一份 fp32 主权重副本。总量仍是每参数 16 字节，
+# 只是分布不同。保存的激活值变小了，但没有减半：损失函数把 logits 转成了 fp32
+# （transformers 的 `ForCausalLMLoss` 中的 `logits.float()`），这些 fp32 张量也会被保存。
+
+# %%
+model16 = LlamaForCausalLM(config).to(torch.bfloat16)
+trainer = MasterWeightAdamW(model16)
+loss16, activations16 = saved_activation_bytes(
+    lambda: model16(input_ids=ids, labels=ids).loss, exclude=model16.parameters()
+)
+loss16.backward()
+trainer.step()
+measured16 = trainer.report()
+predicted16 = model_state_bytes(n_params, RECIPES["mixed-precision AdamW"])
+print("activations fp32 / bf16:", f"{activations:,} / {activations16:,} B")
+
+# %% [markdown]
+# ## 4. 分项：测量值与预测值并列
+#
+# 堆叠柱状图：每一对中第一列是计算器，第二列是测量值。激活值没有"预测"柱：它取决于具体
+# 实现，所以正文只给出了估算。
+
+# %%
+parts = ["weights", "gradients", "master weights", "optimizer states"]
+colors = ["#4C72B0", "#DD8452", "#8172B3", "#55A868", "#C44E52"]
+columns = {
+    "fp32 AdamW\npredicted": [predicted[p] for p in parts] + [0],
+    "fp32 AdamW\nmeasured": [measured.get(p, 0) for p in parts] + [activations],
+    "bf16 + master\npredicted": [predicted16[p] for p in parts] + [0],
+    "bf16 + master\nmeasured": [measured16[p] for p in parts] + [activations16],
+}
+fig, ax = plt.subplots(figsize=(8, 4))
+for x, (label, values) in enumerate(columns.items()):
+    bottom = 0.0
+    for part, value, color in zip(parts + ["activations"], values, colors, strict=True):
+        ax.bar(x, value / 2**20, bottom=bottom, color=color, label=part if x == 3 else None)
+        bottom += value / 2**20
+ax.set_xticks(range(len(columns)), list(columns))
+ax.set_ylabel("MiB")
+ax.set_title("One training step of a 4-layer LLaMA (batch 4 x 256 tokens)")
+ax.legend(loc="upper left", fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 5. 激活重计算和融合注意力改变了什么
+#
+# 打开 transformers 的激活重计算，再统计一次保存的字节数。然后在不同序列长度下，比较保存
+# $s \times s$ 概率矩阵的显式注意力与 PyTorch 的融合 `scaled_dot_product_attention`。
+
+# %%
+model.activation_checkpointing_enable()
+model.train()
+_, checkpointed = saved_activation_bytes(
+    lambda: model(input_ids=ids, labels=ids).loss, exclude=model.parameters()
+)
+print(f"saved activations: {activations:,} B without, {checkpointed:,} B with checkpointing")
+
+seqs = [128, 256, 512, 1024]
+explicit = [attention_saved_bytes(s)["explicit"] for s in seqs]
+fused = [attention_saved_bytes(s)["fused SDPA"] for s in seqs]
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.loglog(seqs, explicit, "o-", label="explicit softmax(QK^T)V")
+ax.loglog(seqs, fused, "s-", label="fused scaled_dot_product_attention")
+ax.set_xlabel("sequence length")
+ax.set_ylabel("bytes saved for backward")
+ax.set_title("One attention call, 4 heads of 16 dims")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. fp32、fp16 与 bf16 的范围和精度
+#
+# 把从 $10^{-45}$ 到 $10^{39}$ 的数分别存进每种格式，画出取回后的相对误差。误差为 1 表示
+# 这个数变成了 0（下溢）；曲线在格式溢出为无穷大的地方中断。平坦的部分就是精度：fp32 约
+# $2^{-24}$，fp16 约 $2^{-11}$，bf16 约 $2^{-8}$。
+
+# %%
+values = np.logspace(-45, 38.5, 4000)
+fig, ax = plt.subplots(figsize=(8, 4))
+for name, dtype in FORMATS.items():
+    stored = torch.tensor(values, dtype=torch.float64).to(dtype).double().numpy()
+    with np.errstate(invalid="ignore"):
+        error = np.abs(stored - values) / values
+    error[np.isinf(stored)] = np.nan
+    ax.loglog(values, np.maximum(error, 1e-12), label=name, linewidth=1)
+    info = describe(name)
+    print(f"{name}: max {info.max:.4g}, smallest subnormal {info.smallest_subnormal:.3g}, "
+          f"eps {info.eps:.3g}")
+ax.set_xlabel("value")
+ax.set_ylabel("relative error after storing")
+ax.set_ylim(1e-10, 2)
+ax.set_title("Where each format loses numbers")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 要点
+#
+# - 模型状态恰好是计算器预测的字节数：fp32 AdamW 和带 fp32 主权重的 bf16 都是每参数 16
+#   字节，外加 AdamW 很小的 `step` 计数器。
+# - 激活值是随 batch 和序列长度变化的部分，也是激活重计算和融合注意力所削减的部分。
+# - fp16 会丢失小数（约 $6\times10^{-8}$ 以下下溢）和大数（65504 以上溢出）；bf16 保留了
+#   fp32 的范围，但把每个数都舍入到约 3 位有效数字。
+#
+# 动手试试：把 batch 或序列长度加倍，在运行单元格之前先预测激活字节数；把 `kv_heads`
+# 设为 4，比较参数量。
