@@ -134,14 +134,14 @@ for name, processors in [
 # %% [markdown]
 # ## 4. Throughput: one request at a time against batching { #throughput }
 #
-# 32 requests, each asking for 16 new tokens, all sent at once to the asyncio server in
+# 32 requests, each asking for 12 new tokens, all sent at once to the asyncio server in
 # front of the tiny Llama. `max_batch_size=1` serves them one at a time; larger values
 # let the scheduler put more of them through every forward pass. Both batching policies
 # behave the same here because every request has the same length.
 
 # %%
 llama = TinyLM(seed=0)
-requests = [([1 + i % 100, 2, 3], 16) for i in range(32)]
+requests = [([1 + i % 100, 2, 3], 12) for i in range(32)]
 total_tokens = sum(n for _, n in requests)
 run(serve_all(llama, requests[:4], max_batch_size=4))  # warm-up
 

@@ -129,13 +129,13 @@ for name, processors in [
 # %% [markdown]
 # ## 4. 吞吐量：逐个处理与批处理 { #throughput }
 #
-# 32 个请求，每个要 16 个新 token，同时发给小型 Llama 前面的 asyncio 服务。
+# 32 个请求，每个要 12 个新 token，同时发给小型 Llama 前面的 asyncio 服务。
 # `max_batch_size=1` 时逐个处理；更大的值让调度器在每次前向计算中处理更多请求。这里所有
 # 请求长度相同，所以两种批处理策略表现一样。
 
 # %%
 llama = TinyLM(seed=0)
-requests = [([1 + i % 100, 2, 3], 16) for i in range(32)]
+requests = [([1 + i % 100, 2, 3], 12) for i in range(32)]
 total_tokens = sum(n for _, n in requests)
 run(serve_all(llama, requests[:4], max_batch_size=4))  # warm-up
 
