@@ -179,3 +179,14 @@ def test_binary_cross_entropy_is_banned_on_cuda_and_fp32_on_cpu():
     with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         out = torch.nn.functional.binary_cross_entropy(p, torch.ones(4, dtype=torch.bfloat16))
     assert out.dtype == torch.float32
+
+
+def test_cpu_fp32_list_is_losses_linear_algebra_and_ffts():
+    """What the page says about the CPU fp32 list, checked in the installed binary."""
+    for op in ("nll_loss", "mse_loss", "kl_div", "linalg_inv", "cholesky", "fft_fft", "fft_rfft",
+               "cdist", "prod"):
+        assert has_autocast_kernel(f"aten::{op}", "CPU"), op
+    x = torch.randn(8, 8, dtype=torch.bfloat16)
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+        assert torch.fft.rfft(x).dtype == torch.complex64  # computed in fp32
+        assert torch.prod(x).dtype == torch.float32
