@@ -13,6 +13,7 @@ Prints one line per problem, naming the page, and exits 1 if there is any.
 
 from __future__ import annotations
 
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Pages that are templates rather than content: their links are relative to wherever
 # the server shows them (a 404 page is shown at any URL).
 SKIP_PAGES = {"404.html"}
+INLINE_URL = re.compile(r"""["'`](https?://[^"'`\s]+)""")
 
 
 class _Page(HTMLParser):
@@ -30,6 +32,8 @@ class _Page(HTMLParser):
         self.ids: set[str] = set()
         self.links: list[tuple[str, str]] = []  # (tag/attr, url)
         self.fetches: list[str] = []  # resources the browser loads by itself
+        self.inline_urls: list[str] = []  # third-party URLs inside inline scripts
+        self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v for k, v in attrs if v is not None}
@@ -47,6 +51,16 @@ class _Page(HTMLParser):
         elif tag in ("script", "img", "iframe", "source", "video", "audio", "embed") and "src" in a:
             self.fetches.append(a["src"])
             self.links.append((tag, a["src"]))
+        if tag == "script" and "src" not in a:
+            self._in_script = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.inline_urls += INLINE_URL.findall(data)
 
 
 _cache: dict[Path, _Page] = {}
@@ -85,6 +99,8 @@ def check(site: Path) -> list[str]:
         for url in page.fetches:
             if urlsplit(url).scheme in ("http", "https") or url.startswith("//"):
                 problems.append(f"{rel}: loads a third-party resource at run time: {url}")
+        for url in page.inline_urls:
+            problems.append(f"{rel}: inline script refers to a third-party URL: {url}")
         for tag, url in page.links:
             scheme = urlsplit(url).scheme
             if scheme in ("mailto", "javascript", "data", "tel") or url.startswith("//"):

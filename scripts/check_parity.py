@@ -55,6 +55,16 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return {}, text
 
 
+def _closes(match: re.Match[str] | None, mark: str) -> bool:
+    """Whether a fence line closes a block opened with `mark`."""
+    return bool(
+        match
+        and match["fence"][0] == mark[0]
+        and len(match["fence"]) >= len(mark)
+        and not match["info"].strip()
+    )
+
+
 def _dedent(lines: list[str], indent: str) -> str:
     return "\n".join(line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in lines)
 
@@ -73,8 +83,7 @@ def parse_markdown(text: str) -> Structure:
             block: list[str] = []
             i += 1
             while i < len(lines):
-                close = FENCE.match(lines[i])
-                if close and close["fence"][0] == mark[0] and len(close["fence"]) >= len(mark) and not close["info"].strip():
+                if _closes(FENCE.match(lines[i]), mark):
                     break
                 block.append(lines[i])
                 i += 1
@@ -169,7 +178,7 @@ def compare(docs: Path) -> list[str]:
     for rel in sorted(union):
         for lang in LANGS:
             if rel not in all_pages[lang]:
-                present = [l for l in LANGS if rel in all_pages[l]]
+                present = [other for other in LANGS if rel in all_pages[other]]
                 problems.append(
                     f"docs/{lang}/{rel}: missing translation (exists in {', '.join(present)})"
                 )
@@ -188,7 +197,7 @@ def compare(docs: Path) -> list[str]:
         try:
             structures = {lang: parse_markdown(texts[lang]) for lang in LANGS}
         except yaml.YAMLError as error:
-            bad = next(l for l in LANGS if _bad_yaml(texts[l]))
+            bad = next(lang for lang in LANGS if _bad_yaml(texts[lang]))
             problems.append(f"docs/{bad}/{rel}: front matter is not valid YAML: {error}")
             continue
         for lang, s in structures.items():

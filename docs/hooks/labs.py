@@ -6,6 +6,9 @@
   (N-th heading) when none is given, so ids are ASCII and the same in every language.
 * Table of contents: mkdocs-jupyter builds it with Python-Markdown's slugs, which do not
   match nbconvert's ids for non-Latin headings; it is rebuilt from the final headings.
+* Third-party scripts: nbconvert's template loads MathJax (with an empty src here) and,
+  for notebooks with diagrams, Mermaid from a CDN. Both are removed: lab math is rendered
+  by the site's own KaTeX (assets/javascripts/katex-init.js) and labs draw no diagrams.
 * Links: Markdown cells are rendered by nbconvert, not MkDocs, so `page.md#anchor` links
   are rewritten here to the page's URL; a link to a missing page is an error.
 """
@@ -28,6 +31,8 @@ EXPLICIT_ID = re.compile(r"\s*\{\s*#([A-Za-z0-9_.:-]+)\s*\}\s*")
 ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
 MD_LINK = re.compile(r'href="(?P<path>[^":#?]+\.md)(?P<fragment>#[^"]*)?"')
 TAGS = re.compile(r"<[^>]+>")
+MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+CDN_MODULE = re.compile(r'<script type="module">(?:(?!</script>).)*https://cdn(?:(?!</script>).)*</script>', re.DOTALL)
 
 
 def is_lab(page: Page) -> bool:
@@ -81,9 +86,99 @@ def _fix_links(html: str, page: Page, files: Files) -> str:
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if not is_lab(page):
         return html
+    html = CDN_MODULE.sub("", MATHJAX.sub("", html))
     html, tokens = _fix_headings(html, page.file.src_uri)
     html = _fix_links(html, page, files)
     if tokens and tokens[0]["level"] == 1:
         page.title = tokens[0]["name"]
     page.toc = get_toc(_nest(tokens))
     return html
+
+
+# ---------------------------------------------------------------------------------------
+# Execute each lab once per build, not once per language.
+#
+# The three translations of a lab have identical code cells (the parity check enforces
+# it), so their outputs are identical too. mkdocs-jupyter would execute each file; this
+# wrapper executes a lab's code once, keeps the executed notebook in .cache/labs/ keyed
+# by the code and by everything the code can read (snippets/ and the pages), and
+# renders every language from those outputs. A failing cell fails the build with the
+# lab's path and the cell's error.
+# ---------------------------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+import tempfile  # noqa: E402
+from functools import cache  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jupytext  # noqa: E402
+import nbformat  # noqa: E402
+from mkdocs_jupyter import convert  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import CellExecutionError  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache" / "labs"
+_original_nb2html = getattr(convert.nb2html, "__wrapped__", convert.nb2html)
+
+
+@cache
+def _inputs_digest() -> str:
+    """Digest of every file a lab may read: snippets/ (code and data) and the pages."""
+    digest = hashlib.sha256()
+    for folder in (ROOT / "snippets", ROOT / "docs"):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _code(nb: nbformat.NotebookNode) -> list[str]:
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _executed(nb_path: str, nb: nbformat.NotebookNode, kernel_name: str) -> nbformat.NotebookNode:
+    key = hashlib.sha256(
+        "\0".join([_inputs_digest(), kernel_name or "python3", *_code(nb)]).encode()
+    ).hexdigest()[:32]
+    cached = CACHE / f"{key}.ipynb"
+    if cached.exists():
+        return nbformat.read(cached, as_version=4)
+    runnable = nbformat.from_dict(nb)
+    client = NotebookClient(
+        runnable,
+        timeout=900,
+        kernel_name=kernel_name or "python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(Path(nb_path).parent)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        rel = Path(nb_path).resolve().relative_to(ROOT)
+        raise PluginError(f"{rel}: a lab cell raised an error\n{error}") from error
+    CACHE.mkdir(parents=True, exist_ok=True)
+    nbformat.write(runnable, cached)
+    return runnable
+
+
+def nb2html_once(nb_path: str, execute: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+    """mkdocs-jupyter's nb2html, with execution shared between languages and builds."""
+    if not execute:
+        return _original_nb2html(nb_path, execute=False, **kwargs)
+    nb = jupytext.read(nb_path)
+    executed = _executed(nb_path, nb, kwargs.get("kernel_name", ""))
+    ran = [cell for cell in executed.cells if cell.cell_type == "code"]
+    mine = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for cell, done in zip(mine, ran, strict=True):
+        cell.outputs = done.outputs
+        cell.execution_count = done.execution_count
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(nb_path).stem + ".ipynb")
+        nbformat.write(nb, path)
+        return _original_nb2html(str(path), execute=False, **kwargs)
+
+
+nb2html_once.__wrapped__ = _original_nb2html  # type: ignore[attr-defined]
+convert.nb2html = nb2html_once

@@ -7,63 +7,19 @@ that the slice is clean, breaks one thing, and runs the check that `make test` r
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LANGS = ("en", "zh", "ru")
-PAGE = "ml-fundamentals/broadcasting.md"
-LAB = "ml-fundamentals/lab-broadcasting.py"
+from .slice import LAB, PAGE, make_slice, run
 
 pytestmark = pytest.mark.slow
 
 
-def _copy(rel: str, dest: Path) -> None:
-    src = ROOT / rel
-    target = dest / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if src.is_dir():
-        shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "figures"))
-    else:
-        shutil.copy2(src, target)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    for rel in [
-        "mkdocs.yml", "mkdocs.zh.yml", "mkdocs.ru.yml", "scripts", "docs/hooks",
-        "docs/overrides", "docs/assets", "docs/glossary", "snippets/__init__.py",
-        "snippets/ml_fundamentals/__init__.py", "snippets/ml_fundamentals/broadcasting.py",
-        "snippets/ml_fundamentals/outputs/broadcasting.txt",
-        "tests/ml_fundamentals/test_broadcasting.py",
-    ]:
-        _copy(rel, root)
-    for lang in LANGS:
-        _copy(f"docs/{lang}/{PAGE}", root)
-        _copy(f"docs/{lang}/{LAB}", root)
-        (root / f"docs/{lang}/index.md").write_text(
-            f"---\ntitle: Home\n---\n\n# Home {{ #home }}\n\n[A4]({PAGE})\n", encoding="utf-8"
-        )
-        (root / f"docs/{lang}/about").mkdir(parents=True, exist_ok=True)
-        (root / f"docs/{lang}/about/sources.md").write_text(
-            "---\ntitle: Sources\n---\n\n# Sources { #sources }\n\n"
-            f'<span id="A4">A4</span> [A4](../{PAGE})\n',
-            encoding="utf-8",
-        )
-    return root
-
-
-def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(root), NO_MKDOCS_2_WARNING="1")
-    return subprocess.run(
-        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=600
-    )
+    return make_slice(tmp_path / "project")
 
 
 def build(root: Path, labs: bool = False) -> subprocess.CompletedProcess[str]:
