@@ -28,6 +28,8 @@ from pathlib import Path
 from mike import commands, git_utils, mkdocs_utils
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where GitHub Pages serves the branch; canonical and hreflang URLs point into latest/.
+PAGES_URL = "https://llm-interview-field-guide.github.io/"
 LANG_ROOTS = ("zh", "ru")
 REDIRECT = """<!doctype html>
 <html lang="{lang}">
@@ -56,7 +58,12 @@ def deploy(version: str, *, latest: bool, branch: str, push: bool, remote: str) 
         branch=branch,
         message=message,
     ):
-        env = dict(os.environ, FG_VERSIONED="true", MIKE_DOCS_VERSION=version)
+        env = dict(
+            os.environ,
+            FG_VERSIONED="true",
+            MIKE_DOCS_VERSION=version,
+            FG_SITE_ROOT=os.environ.get("FG_SITE_ROOT", PAGES_URL + "latest/"),
+        )
         subprocess.run(
             [sys.executable, "scripts/build.py", "--site-dir", cfg["site_dir"]],
             cwd=ROOT,

@@ -8,6 +8,10 @@
 * Chinese line breaks: a newline between two CJK characters inside a paragraph renders
   as a stray space in Chromium, so such newlines are removed from the HTML (outside
   `<pre>`), for Markdown pages and labs alike. Authors may wrap Chinese text freely.
+* hreflang: every page gets fully qualified links to itself in each language (plus
+  x-default, English), used by overrides/main.html.
+* FG_SITE_ROOT: when set (scripts/deploy.py sets it to the release's URL), each
+  language's site_url is rebuilt below it, so canonical and hreflang URLs follow.
 * The language switch (see overrides/partials/alternate.html) links to the same page in
   every language; that needs nothing here because every page exists in every language.
 """
@@ -15,7 +19,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+from urllib.parse import urljoin
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -93,3 +99,27 @@ def join_cjk_lines(html: str) -> str:
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     return join_cjk_lines(html)
+
+
+def _tree_root(config: MkDocsConfig) -> str:
+    """URL of the site root that holds every language (English's site_url)."""
+    english = next(alt for alt in config.extra["alternate"] if alt["lang"] == "en")
+    return urljoin(config.site_url, english["link"])
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    root = os.environ.get("FG_SITE_ROOT")
+    if root:
+        lang_path = config.site_url[len(_tree_root(config)) :]
+        config.site_url = root.rstrip("/") + "/" + lang_path
+    return config
+
+
+def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: object) -> dict:
+    links = [
+        {"lang": alt["lang"], "href": urljoin(urljoin(config.site_url, alt["link"]), page.url)}
+        for alt in config.extra["alternate"]
+    ]
+    english = next(link for link in links if link["lang"] == "en")
+    page.hreflang = [*links, {"lang": "x-default", "href": english["href"]}]
+    return context

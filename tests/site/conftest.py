@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .static_server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site"
@@ -33,20 +32,11 @@ def site_dir() -> Path:
     return SITE
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture(scope="session")
 def server(site_dir: Path) -> Iterator[str]:
-    """Serve the built site on 127.0.0.1 at a free port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
+    """Serve the built site on 127.0.0.1 (gzip, like GitHub Pages); yields the base URL."""
+    with serve(site_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
