@@ -7,6 +7,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 lang   ?= en
 port   ?= 8000
 
@@ -16,7 +17,7 @@ CONFIG_ru := mkdocs.ru.yml
 
 .PHONY: setup serve build test outputs lint lock clean vendor
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 # Create the virtual environment and install the lock. The repository root goes on the
 # path through a .pth file so that `import snippets...` works in tests, labs and scripts.
@@ -26,14 +27,19 @@ $(STAMP): requirements.txt
 	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'llm_field_guide.pth').write_text('$(CURDIR)\n')"
 	@touch $@
 
-serve: setup
+# Node tools for the quality gates (axe-core, Lighthouse), pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+serve: $(STAMP)
 	@test -n "$(CONFIG_$(lang))" || { echo "unknown lang '$(lang)': use en, zh or ru"; exit 2; }
 	LABS_EXECUTE=false $(PY) -m mkdocs serve --livereload -f $(CONFIG_$(lang)) -a 127.0.0.1:$(port)
 
-build: setup
+build: $(STAMP)
 	$(PY) scripts/build.py
 
-test: build
+test: setup build
 	$(PY) -m pytest -n 2 --dist loadfile
 
 outputs: setup
