@@ -11,19 +11,18 @@ recorded output.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from snippets.attention.flash import memory_curve  # noqa: E402
-from snippets.attention.gqa import GIB, LLAMA2_70B, llama2_70b_cache_table  # noqa: E402
-from snippets.attention.kv_cache import TinyDecoder  # noqa: E402
-from snippets.attention.rope_scaling import rope_inv_freq, scaled_inv_freq  # noqa: E402
+from snippets.attention.flash import memory_curve
+from snippets.attention.gqa import GIB, LLAMA2_70B, llama2_70b_cache_table
+from snippets.attention.kv_cache import TinyDecoder
+from snippets.attention.rope_scaling import rope_inv_freq, scaled_inv_freq
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "assets" / "figures" / "attention-long-context"
 
@@ -66,15 +65,26 @@ def kv_cache_curve(lengths: list[int]) -> dict[str, list[float]]:
     return {name: [t[name] / GIB for t in tables] for name in ("MHA", "GQA-8", "MQA")}
 
 
+def _default_style(plot: Callable[..., Path]) -> Callable[..., Path]:
+    """Draw with matplotlib's default style whatever the caller set, so output is stable."""
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs) -> Path:
+        with plt.style.context("default"), plt.rc_context({"svg.hashsalt": "attention"}):
+            return plot(*args, **kwargs)
+
+    return wrapper
+
+
 def _save(fig: plt.Figure, name: str, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
-    with plt.rc_context({"svg.hashsalt": "attention-long-context"}):  # stable element ids
-        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return path
 
 
+@_default_style
 def plot_decode_times(lengths: list[int], out_dir: Path = OUT) -> Path:
     times = decode_step_times(lengths)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -88,6 +98,7 @@ def plot_decode_times(lengths: list[int], out_dir: Path = OUT) -> Path:
     return _save(fig, "decode-time.svg", out_dir)
 
 
+@_default_style
 def plot_kv_cache(lengths: list[int], out_dir: Path = OUT) -> Path:
     curve = kv_cache_curve(lengths)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -108,6 +119,7 @@ def plot_kv_cache(lengths: list[int], out_dir: Path = OUT) -> Path:
     return _save(fig, "kv-cache-70b.svg", out_dir)
 
 
+@_default_style
 def plot_attention_memory(lengths: list[int], out_dir: Path = OUT) -> Path:
     curve = memory_curve(lengths)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -121,6 +133,7 @@ def plot_attention_memory(lengths: list[int], out_dir: Path = OUT) -> Path:
     return _save(fig, "attention-memory.svg", out_dir)
 
 
+@_default_style
 def plot_rope_wavelengths(out_dir: Path = OUT) -> Path:
     """Wavelength (tokens per full turn) of each RoPE frequency pair, Llama-2-7B head."""
     head_dim, base, trained, factor = 128, 10000.0, 4096, 4.0
