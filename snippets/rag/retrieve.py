@@ -12,6 +12,10 @@ from functools import lru_cache
 import faiss
 import numpy as np
 
+# One OpenMP thread: results do not depend on thread scheduling, and on a small shared
+# machine OpenMP's busy-waiting threads cost more than they gain.
+faiss.omp_set_num_threads(1)
+
 WORD = re.compile(r"\w+")
 
 
