@@ -117,6 +117,7 @@ def evaluate_negative_elbo(model: TinyVAE, x: torch.Tensor, samples: int = 20, s
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(1)  # tiny model: one thread is fastest and avoids oversubscription
     x = load_binary_digits()
     torch.manual_seed(0)
     untrained = TinyVAE(n_in=x.shape[1])

@@ -1,0 +1,211 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Лабораторная: разминочная математика в коде { #lab }
+#
+# Разминочные вопросы этого раздела — запущенные и нарисованные: формы при broadcasting, ранг
+# и SVD, ядра SVM, устойчивость log-softmax и латентное пространство VAE. Все функции взяты из
+# `snippets/ml_fundamentals/` — это тот же код, что показан на страницах и проверен тестами.
+# Вся работа выполняется на CPU ноутбука меньше чем за минуту.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, load_sample_image
+
+from snippets.ml_fundamentals.broadcasting import broadcast_shape
+from snippets.ml_fundamentals.figures import svm_decision_boundaries
+from snippets.ml_fundamentals.log_softmax import log_softmax, naive_log_softmax
+from snippets.ml_fundamentals.matrix_rank import best_rank_k, eckart_young_error, numerical_rank
+from snippets.ml_fundamentals.svm_kernels import (
+    polynomial_feature_dim,
+    rbf_kernel,
+    rbf_taylor_features,
+)
+from snippets.ml_fundamentals.vae import load_binary_digits, train
+
+torch.manual_seed(0)
+torch.set_num_threads(1)  # tiny tensors: one thread avoids oversubscription on shared CPUs
+
+# %% [markdown]
+# ## 1. Broadcasting: правило форм { #broadcasting }
+#
+# Формы выравниваются справа, дополняются единицами слева, и в каждом измерении размеры должны
+# совпадать или один из них должен быть равен 1. Правило со [страницы о broadcasting](broadcasting.md)
+# совпадает с `torch.broadcast_shapes` во всех случаях из собеседования, включая случай с
+# ошибкой.
+
+# %%
+pairs = [((22, 1), (12,)), ((22, 1), (12, 1)), ((8, 1, 5), (3, 1)), ((2, 1, 4), (7, 1)),
+         ((5,), ())]
+for a, b in pairs:
+    try:
+        ours = broadcast_shape(a, b)
+    except ValueError:
+        ours = "error"
+    try:
+        theirs = tuple(torch.broadcast_shapes(a, b))
+    except RuntimeError:
+        theirs = "error"
+    print(f"{str(a):>10} with {str(b):<8} -> rule: {str(ours):<12} torch: {theirs}")
+
+# %% [markdown]
+# ## 2. Ранг и SVD { #rank-svd }
+#
+# Матрица ранга 3 с небольшим шумом численно имеет полный ранг, но сингулярные числа
+# показывают три направления, которые действительно важны. Ошибка наилучшего приближения
+# ранга $k$, измеренная напрямую, ложится на формулу Эккарта — Янга $\sqrt{\sum_{i>k} \sigma_i^2}$.
+
+# %%
+g = torch.Generator().manual_seed(0)
+signal = torch.randn(40, 3, generator=g, dtype=torch.float64) @ torch.randn(
+    3, 30, generator=g, dtype=torch.float64
+)
+noisy = signal + 0.01 * torch.randn(40, 30, generator=g, dtype=torch.float64)
+sigma = torch.linalg.svdvals(noisy)
+ks = list(range(0, 11))
+measured = [float(torch.linalg.matrix_norm(noisy - best_rank_k(noisy, k), "fro")) for k in ks]
+formula = [eckart_young_error(noisy, k)[0] for k in ks]
+print("numerical rank:", numerical_rank(noisy))
+print("effective rank (rtol = 1e-2):", numerical_rank(noisy, rtol=1e-2))
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+axes[0].semilogy(range(1, len(sigma) + 1), sigma.numpy(), "o-", ms=3)
+axes[0].set(title="singular values", xlabel="index i", ylabel="sigma_i")
+axes[1].semilogy(ks, measured, "o", label="measured ||A - A_k||_F")
+axes[1].semilogy(ks, formula, "-", label="sqrt(sum of sigma_i^2, i > k)")
+axes[1].set(title="best rank-k approximation error", xlabel="k")
+axes[1].legend()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Та же теорема на фотографии (один цветовой канал изображения, которое поставляется со
+# scikit-learn). Горстка слагаемых ранга один уже сохраняет композицию; мелкой текстуре нужно
+# гораздо больше.
+
+# %%
+image = torch.tensor(load_sample_image("china.jpg")[:, :, 0], dtype=torch.float64) / 255
+ranks = [1, 5, 20, 80]
+fig, axes = plt.subplots(1, len(ranks) + 1, figsize=(14, 2.6))
+axes[0].imshow(image.numpy(), cmap="gray")
+axes[0].set_title(f"original, rank {numerical_rank(image)}")
+for ax, k in zip(axes[1:], ranks):
+    approx = best_rank_k(image, k)
+    rel = float(torch.linalg.matrix_norm(image - approx) / torch.linalg.matrix_norm(image))
+    ax.imshow(approx.clamp(0, 1).numpy(), cmap="gray")
+    ax.set_title(f"rank {k}: error {rel:.1%}")
+for ax in axes:
+    ax.axis("off")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. Ядра SVM { #kernels }
+#
+# Как быстро растёт полиномиальное пространство признаков с размерностью входа $d$, как
+# сходится обрезанное бесконечное отображение признаков RBF-ядра и что ядра делают с двумя
+# концентрическими окружностями.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+ds = np.array([2, 10, 100, 784, 4096])
+for p in (2, 3, 4):
+    axes[0].loglog(ds, [polynomial_feature_dim(int(d), p) for d in ds], "o-", label=f"p = {p}")
+axes[0].set(title="dim of (x.y + 1)^p feature space", xlabel="input dimension d")
+axes[0].legend()
+
+x1 = np.linspace(-2, 2, 9)
+exact = rbf_kernel(x1[:, None], x1[:, None], gamma=0.5)
+n_terms = np.arange(1, 31)
+errors = []
+for n in n_terms:
+    phi = rbf_taylor_features(x1, gamma=0.5, n_terms=int(n))
+    errors.append(np.abs(phi @ phi.T - exact).max())
+axes[1].semilogy(n_terms, errors, "o-", ms=3)
+axes[1].set(title="RBF kernel from n Taylor features", xlabel="n features", ylabel="max error")
+fig.tight_layout()
+plt.show()
+
+# %%
+svm_decision_boundaries()
+plt.show()
+
+# %% [markdown]
+# ## 4. Устойчивость log-softmax { #log-softmax }
+#
+# Два логита $(s, 0)$: точный логарифм вероятности второго класса при $s > 0$ равен
+# $-s - \log(1 + e^{-s})$. Буквальная формула ломается, как только $e^{s}$ переполняется или
+# $e^{-s}$ уходит в ноль; `log_softmax` через log-sum-exp — нет. Во float16 поломка наступает
+# при $s \approx 11$.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+failures = {}
+for ax, dtype, top in [(axes[0], torch.float32, 150.0), (axes[1], torch.float16, 20.0)]:
+    s = torch.linspace(-top, top, 601)
+    z = torch.stack([s, torch.zeros_like(s)], dim=-1).to(dtype)
+    naive = naive_log_softmax(z)[:, 1].float()
+    stable = log_softmax(z)[:, 1].float()
+    ax.plot(s, stable, lw=3, alpha=0.5, label="log-sum-exp")
+    shown = torch.where(torch.isfinite(naive), naive, torch.nan)
+    ax.plot(s, shown, "--", label="log(exp / sum exp)")
+    bad = ~torch.isfinite(naive)
+    failures[str(dtype)] = (int(bad.sum()), len(s))
+    ax.plot(s[bad], torch.zeros(int(bad.sum())), "rx", ms=3, label="nan or -inf")
+    name = str(dtype).removeprefix("torch.")
+    ax.set(title=f"log p(class 2) for logits (s, 0), {name}", xlabel="s")
+    ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+for dtype, (n_bad, n) in failures.items():
+    print(f"{dtype}: the literal formula fails for {n_bad} of {n} values of s")
+
+# %% [markdown]
+# ## 5. Латентное пространство VAE { #vae }
+#
+# Одна и та же сеть, обученная как обычный автокодировщик и как VAE (по 300 шагов на полном
+# батче, двумерные коды), с раскраской по цифрам. Коды автокодировщика лежат там, куда их
+# поместил кодировщик; коды VAE стянуты в область априорного распределения $\mathcal{N}(0, I)$
+# (пунктирные окружности — радиусы 1 и 2), поэтому сэмплы из априорного распределения
+# попадают в их гущу.
+
+# %%
+x = load_binary_digits()
+labels = load_digits().target
+models = {"autoencoder": train(x, variational=False), "VAE": train(x, variational=True)}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+for ax, (name, model) in zip(axes, models.items()):
+    with torch.no_grad():
+        codes, _ = model.encode(x)
+    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4)
+    for radius in (1, 2):
+        ax.add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", color="k", lw=0.8))
+    ax.set(title=f"{name} codes", aspect="equal")
+fig.colorbar(points, ax=axes, label="digit")
+plt.show()
+
+# %% [markdown]
+# ## Что запомнить { #remember }
+#
+# - Broadcasting выравнивает формы справа; (22, 1) − (12,) даёт (22, 12), а (22, 1) − (12, 1) —
+#   ошибку.
+# - Ранг — число ненулевых сингулярных чисел; в числах с плавающей точкой — число тех, что
+#   выше допуска. Отбрасывание сингулярных чисел стоит ровно корня из суммы их квадратов.
+# - Ядро — скалярное произведение в пространстве признаков, которое никогда не строится:
+#   $\binom{d+p}{p}$ измерений у полиномиального ядра, бесконечно много у RBF.
+# - Считайте log-softmax как $z - \operatorname{LSE}(z)$, а не как `log(softmax(z))`.
+# - Именно KL-слагаемое превращает коды автокодировщика в латентное пространство, из которого
+#   можно сэмплировать.

@@ -1,0 +1,199 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 实验：用代码做热身数学题 { #lab }
+#
+# 把本章的面试热身题跑一遍、画出来：广播的形状、秩与 SVD、SVM 核函数、log-softmax 的数值
+# 稳定性，以及 VAE 的隐空间。所有函数都来自 `snippets/ml_fundamentals/`，与各页展示、测试检查的
+# 是同一份代码。整个实验在笔记本电脑的 CPU 上一分钟之内就能跑完。
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, load_sample_image
+
+from snippets.ml_fundamentals.broadcasting import broadcast_shape
+from snippets.ml_fundamentals.figures import svm_decision_boundaries
+from snippets.ml_fundamentals.log_softmax import log_softmax, naive_log_softmax
+from snippets.ml_fundamentals.matrix_rank import best_rank_k, eckart_young_error, numerical_rank
+from snippets.ml_fundamentals.svm_kernels import (
+    polynomial_feature_dim,
+    rbf_kernel,
+    rbf_taylor_features,
+)
+from snippets.ml_fundamentals.vae import load_binary_digits, train
+
+torch.manual_seed(0)
+torch.set_num_threads(1)  # tiny tensors: one thread avoids oversubscription on shared CPUs
+
+# %% [markdown]
+# ## 1. 广播：形状规则 { #broadcasting }
+#
+# 形状从右对齐，左边补 1，每一维要么相等、要么其中一个是 1。[广播一页](broadcasting.md)中的规则
+# 在面试的几种情形上都与 `torch.broadcast_shapes` 一致，包括会报错的那种。
+
+# %%
+pairs = [((22, 1), (12,)), ((22, 1), (12, 1)), ((8, 1, 5), (3, 1)), ((2, 1, 4), (7, 1)),
+         ((5,), ())]
+for a, b in pairs:
+    try:
+        ours = broadcast_shape(a, b)
+    except ValueError:
+        ours = "error"
+    try:
+        theirs = tuple(torch.broadcast_shapes(a, b))
+    except RuntimeError:
+        theirs = "error"
+    print(f"{str(a):>10} with {str(b):<8} -> rule: {str(ours):<12} torch: {theirs}")
+
+# %% [markdown]
+# ## 2. 秩与 SVD { #rank-svd }
+#
+# 秩为 3 的矩阵加上很小的噪声，在数值上是满秩的，但奇异值揭示了真正重要的三个方向。直接测得的
+# 最优秩 $k$ 近似误差，恰好落在 Eckart–Young 公式 $\sqrt{\sum_{i>k} \sigma_i^2}$ 上。
+
+# %%
+g = torch.Generator().manual_seed(0)
+signal = torch.randn(40, 3, generator=g, dtype=torch.float64) @ torch.randn(
+    3, 30, generator=g, dtype=torch.float64
+)
+noisy = signal + 0.01 * torch.randn(40, 30, generator=g, dtype=torch.float64)
+sigma = torch.linalg.svdvals(noisy)
+ks = list(range(0, 11))
+measured = [float(torch.linalg.matrix_norm(noisy - best_rank_k(noisy, k), "fro")) for k in ks]
+formula = [eckart_young_error(noisy, k)[0] for k in ks]
+print("numerical rank:", numerical_rank(noisy))
+print("effective rank (rtol = 1e-2):", numerical_rank(noisy, rtol=1e-2))
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+axes[0].semilogy(range(1, len(sigma) + 1), sigma.numpy(), "o-", ms=3)
+axes[0].set(title="singular values", xlabel="index i", ylabel="sigma_i")
+axes[1].semilogy(ks, measured, "o", label="measured ||A - A_k||_F")
+axes[1].semilogy(ks, formula, "-", label="sqrt(sum of sigma_i^2, i > k)")
+axes[1].set(title="best rank-k approximation error", xlabel="k")
+axes[1].legend()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# 同一个定理用在一张照片上（scikit-learn 自带图片的一个颜色通道）。寥寥几个秩一项就保留了整体
+# 布局；细节纹理则需要多得多的项。
+
+# %%
+image = torch.tensor(load_sample_image("china.jpg")[:, :, 0], dtype=torch.float64) / 255
+ranks = [1, 5, 20, 80]
+fig, axes = plt.subplots(1, len(ranks) + 1, figsize=(14, 2.6))
+axes[0].imshow(image.numpy(), cmap="gray")
+axes[0].set_title(f"original, rank {numerical_rank(image)}")
+for ax, k in zip(axes[1:], ranks):
+    approx = best_rank_k(image, k)
+    rel = float(torch.linalg.matrix_norm(image - approx) / torch.linalg.matrix_norm(image))
+    ax.imshow(approx.clamp(0, 1).numpy(), cmap="gray")
+    ax.set_title(f"rank {k}: error {rel:.1%}")
+for ax in axes:
+    ax.axis("off")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. SVM 核函数 { #kernels }
+#
+# 多项式特征空间随输入维数 $d$ 增长得有多快，RBF 核的无穷维特征映射截断后如何收敛，以及几种核
+# 在两个同心圆上的表现。
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+ds = np.array([2, 10, 100, 784, 4096])
+for p in (2, 3, 4):
+    axes[0].loglog(ds, [polynomial_feature_dim(int(d), p) for d in ds], "o-", label=f"p = {p}")
+axes[0].set(title="dim of (x.y + 1)^p feature space", xlabel="input dimension d")
+axes[0].legend()
+
+x1 = np.linspace(-2, 2, 9)
+exact = rbf_kernel(x1[:, None], x1[:, None], gamma=0.5)
+n_terms = np.arange(1, 31)
+errors = []
+for n in n_terms:
+    phi = rbf_taylor_features(x1, gamma=0.5, n_terms=int(n))
+    errors.append(np.abs(phi @ phi.T - exact).max())
+axes[1].semilogy(n_terms, errors, "o-", ms=3)
+axes[1].set(title="RBF kernel from n Taylor features", xlabel="n features", ylabel="max error")
+fig.tight_layout()
+plt.show()
+
+# %%
+svm_decision_boundaries()
+plt.show()
+
+# %% [markdown]
+# ## 4. log-softmax 的数值稳定性 { #log-softmax }
+#
+# 两个 logits $(s, 0)$：当 $s > 0$ 时，第二类的精确对数概率是 $-s - \log(1 + e^{-s})$。按字面写的
+# 公式一旦 $e^{s}$ 上溢或 $e^{-s}$ 下溢就会失效；通过 log-sum-exp 计算的 `log_softmax` 则不会。在
+# float16 中，失效点在 $s \approx 11$ 处。
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+failures = {}
+for ax, dtype, top in [(axes[0], torch.float32, 150.0), (axes[1], torch.float16, 20.0)]:
+    s = torch.linspace(-top, top, 601)
+    z = torch.stack([s, torch.zeros_like(s)], dim=-1).to(dtype)
+    naive = naive_log_softmax(z)[:, 1].float()
+    stable = log_softmax(z)[:, 1].float()
+    ax.plot(s, stable, lw=3, alpha=0.5, label="log-sum-exp")
+    shown = torch.where(torch.isfinite(naive), naive, torch.nan)
+    ax.plot(s, shown, "--", label="log(exp / sum exp)")
+    bad = ~torch.isfinite(naive)
+    failures[str(dtype)] = (int(bad.sum()), len(s))
+    ax.plot(s[bad], torch.zeros(int(bad.sum())), "rx", ms=3, label="nan or -inf")
+    name = str(dtype).removeprefix("torch.")
+    ax.set(title=f"log p(class 2) for logits (s, 0), {name}", xlabel="s")
+    ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+for dtype, (n_bad, n) in failures.items():
+    print(f"{dtype}: the literal formula fails for {n_bad} of {n} values of s")
+
+# %% [markdown]
+# ## 5. VAE 的隐空间 { #vae }
+#
+# 同一个网络分别按普通自编码器和 VAE 训练（各 300 步全批量训练，2 维编码），按数字着色。自编码器
+# 的编码落在编码器随意放置的地方；VAE 的编码被拉进先验 $\mathcal{N}(0, I)$ 所在的区域（虚线圆表示
+# 半径 1 和 2），所以从先验采样会落在它们中间。
+
+# %%
+x = load_binary_digits()
+labels = load_digits().target
+models = {"autoencoder": train(x, variational=False), "VAE": train(x, variational=True)}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+for ax, (name, model) in zip(axes, models.items()):
+    with torch.no_grad():
+        codes, _ = model.encode(x)
+    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4)
+    for radius in (1, 2):
+        ax.add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", color="k", lw=0.8))
+    ax.set(title=f"{name} codes", aspect="equal")
+fig.colorbar(points, ax=axes, label="digit")
+plt.show()
+
+# %% [markdown]
+# ## 要记住的 { #remember }
+#
+# - 广播从右对齐形状；(22, 1) − (12,) 得到 (22, 12)，(22, 1) − (12, 1) 会报错。
+# - 秩是非零奇异值的个数；在浮点数中，是超过容差的奇异值个数。丢掉一些奇异值的代价，恰好是它们
+#   平方和的平方根。
+# - 核函数是一个从不构造出来的特征空间里的内积：多项式核 $\binom{d+p}{p}$ 维，RBF 核无穷维。
+# - 把 log-softmax 算成 $z - \operatorname{LSE}(z)$，永远不要算成 `log(softmax(z))`。
+# - 正是 KL 项把自编码器的编码变成了可以采样的隐空间。
