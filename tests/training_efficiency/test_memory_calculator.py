@@ -32,7 +32,7 @@ def hf_config(m: LlamaShape) -> LlamaConfig:
     return LlamaConfig(
         vocab_size=m.vocab, hidden_size=m.hidden, intermediate_size=m.intermediate,
         num_hidden_layers=m.layers, num_attention_heads=m.heads, num_key_value_heads=m.kv_heads,
-        tie_word_embeddings=m.tied_embeddings, max_position_embeddings=64,
+        tie_word_embeddings=m.tied_embeddings, max_position_embeddings=4096,
     )
 
 
@@ -140,3 +140,22 @@ def test_activation_estimate_structure():
     assert activation_bytes_per_layer(s, 2 * b, h, a) == 2 * full  # linear in batch
     assert checkpointed_activation_bytes_per_layer(s, b, h) == torch.empty(
         s, b, h, dtype=torch.bfloat16).nbytes  # one 16-bit layer input
+
+
+@pytest.mark.parametrize("shape", [LLAMA2_7B, LLAMA2_70B])
+def test_worked_examples_against_transformers_on_meta_device(shape):
+    """The page's 7B/70B figures: bf16 weight bytes and the KV cache of 4096 tokens equal the
+    bytes of a real Llama-2 config's bf16 parameters and of the DynamicCache its forward pass
+    fills, all on the meta device (shapes and dtypes only, nothing allocated)."""
+    seq = 4096
+    with torch.device("meta"):
+        model = LlamaForCausalLM(hf_config(shape)).to(torch.bfloat16)
+        cache = model(input_ids=torch.zeros(1, seq, dtype=torch.long), use_cache=True,
+                      logits_to_keep=1).past_key_values
+    n = parameter_count(shape)
+    assert weight_bytes(n, 16) == sum(p.numel() * p.element_size() for p in model.parameters())
+    # meta tensors share no storage, so count shapes: numel x element size
+    hf_kv = sum(t.numel() * t.element_size() for layer in cache.layers
+                for t in (layer.keys, layer.values))
+    assert len(cache.layers) == shape.layers
+    assert kv_cache_bytes(shape, seq_len=seq, batch=1) == hf_kv
