@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import sympy
 import torch
-from peft import LoraConfig, get_peft_model
 from sklearn.decomposition import TruncatedSVD
 
 from snippets.ml_fundamentals.matrix_rank import (
@@ -178,6 +177,8 @@ def test_lora_update_has_rank_at_most_r(r: int):
 
 
 def test_peft_lora_delta_weight_has_rank_r():
+    from peft import LoraConfig, get_peft_model  # imports transformers: keep it local
+
     class Tiny(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
