@@ -229,9 +229,22 @@ def test_sampling_chain_matches_generate(tiny_llama) -> None:
     assert ours == theirs
 
 
+def distinct_4grams(tokens: list[int]) -> float:
+    grams = [tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)]
+    return len(set(grams)) / len(grams)
+
+
 def test_random_tiny_llama_loops_and_the_penalty_breaks_it(tiny_llama) -> None:
     greedy = hf_generate(tiny_llama, do_sample=False)
     period = next(p for p in range(1, 10) if greedy[p:] == greedy[:-p])
     assert period < 5  # a short loop from the first token on
-    penalised = ours_generate(tiny_llama, [RepetitionPenalty(1.3)])
-    assert penalised[period:] != penalised[:-period]
+    assert distinct_4grams(greedy) < 0.25
+    # transformers' own penalty and ours: no period at all, and no 4-gram comes back
+    theirs = hf_generate(tiny_llama, do_sample=False, repetition_penalty=1.3)
+    ours = ours_generate(tiny_llama, [RepetitionPenalty(1.3)])
+    assert ours == theirs
+    assert all(ours[p:] != ours[:-p] for p in range(1, 10))
+    assert distinct_4grams(ours) == 1.0
+    # the OpenAI-style frequency penalty breaks it too (only generated tokens count)
+    frequency = ours_generate(tiny_llama, [FrequencyPresencePenalty(0.5, 0.0, len(PROMPT))])
+    assert distinct_4grams(frequency) == 1.0
