@@ -94,12 +94,12 @@ class DinActivationUnit(nn.Module):
 
     def __init__(self, d: int, hidden: int = 36) -> None:
         super().__init__()
-        # input [e, v, e - v, e * v], as in the authors' reference code
+        # input [v, e, v - e, v * e] (ad, behaviour, ...), as in the authors' reference code
         self.mlp = nn.Sequential(nn.Linear(4 * d, hidden), nn.PReLU(), nn.Linear(hidden, 1))
 
     def weights(self, behaviours: torch.Tensor, ad: torch.Tensor) -> torch.Tensor:
         ad = ad[:, None].expand_as(behaviours)  # (B, T, d)
-        features = torch.cat([behaviours, ad, behaviours - ad, behaviours * ad], dim=-1)
+        features = torch.cat([ad, behaviours, ad - behaviours, ad * behaviours], dim=-1)
         return self.mlp(features).squeeze(-1)  # (B, T), unbounded, not normalised
 
     def forward(self, behaviours: torch.Tensor, ad: torch.Tensor,

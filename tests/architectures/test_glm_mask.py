@@ -43,6 +43,21 @@ def test_gmask_equals_chatglm_6b_prefix_mask() -> None:
     assert torch.equal(ex.mask, reference.bool())
 
 
+def test_gmask_positions_equal_chatglm_6b_position_ids() -> None:
+    """ChatGLM-6B's get_position_ids (2-D branch), 0-based: arange(n) with every position from
+    <bos> on set to the [gMASK] index; block ids 0 before <bos>, then 1, 2, ..."""
+    ex = gm.blank_infilling(TEXT, spans=[(3, 6)], order=[0], mask_token="[gMASK]")
+    n = len(ex.tokens)
+    context_length = ex.tokens.index("[S]")
+    mask_position = ex.tokens.index("[gMASK]")
+    position_ids = torch.arange(n)
+    position_ids[context_length:] = mask_position
+    block_position_ids = torch.cat([torch.zeros(context_length, dtype=torch.long),
+                                    torch.arange(n - context_length) + 1])
+    assert ex.pos_1 == (position_ids + 1).tolist()  # our ids are 1-based, as in the paper
+    assert ex.pos_2 == block_position_ids.tolist()
+
+
 def test_attention_outputs_respect_the_pattern() -> None:
     """Through a real attention layer: Part A mixes both ways, Part B only looks back."""
     torch.manual_seed(0)
@@ -61,7 +76,7 @@ def test_attention_outputs_respect_the_pattern() -> None:
         y[0, j] += 1.0
         changed = (run(y) - base).abs().amax(dim=-1) > 1e-6
         for i in range(n):
-            assert bool(changed[i]) == bool(ex.mask[i, j]) or i == j, (i, j)
+            assert bool(changed[i]) == bool(ex.mask[i, j]), (i, j)
     # in particular: a later context token changes an earlier context output ...
     assert ex.mask[0, a - 1]
     # ... but no span token ever changes a context output

@@ -93,15 +93,20 @@ def test_rope_makes_left_padding_insensitive_to_a_position_shift(model) -> None:
 
 
 def test_mean_pool_equals_sentence_transformers_all_minilm() -> None:
+    """Our mean pooling on the encoder's token states reproduces sentence-transformers'
+    own Pooling + Normalize modules (the encoder is loaded once and shared)."""
     from sentence_transformers import SentenceTransformer
-    from transformers import AutoModel, AutoTokenizer
 
-    path = str(get_model_path())
+    st = SentenceTransformer(str(get_model_path()), device="cpu")
     sentences = ["Where am I going?", "You are going to Beijing.", "Paris"]
-    expected = SentenceTransformer(path, device="cpu").encode(sentences, convert_to_tensor=True)
-    tok, enc = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
-    batch = tok(sentences, padding=True, return_tensors="pt")
+    expected = st.encode(sentences, convert_to_tensor=True)
+    encoder = st[0].auto_model.eval()  # the BertModel inside module 0
+    batch = st.tokenizer(sentences, padding=True, return_tensors="pt")
+    assert (batch["attention_mask"] == 0).any()  # padding is present, so the mask matters
     with torch.no_grad():
-        hidden = enc(**batch).last_hidden_state
+        hidden = encoder(**batch).last_hidden_state
     ours = torch.nn.functional.normalize(lt.mean_pool(hidden, batch["attention_mask"]), dim=-1)
     torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-4)
+    # and it is not the same as taking the last real token (the decoder-style choice)
+    last = torch.nn.functional.normalize(lt.last_token_pool(hidden, batch["attention_mask"]), dim=-1)
+    assert not torch.allclose(last, expected, atol=1e-2)

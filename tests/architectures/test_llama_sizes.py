@@ -30,7 +30,8 @@ def test_ffn_width_matches_released_configs(dim: int, multiple_of: int, mult: fl
     assert ls.ffn_hidden_dim(dim, multiple_of, mult) == published
 
 
-@pytest.mark.parametrize("shape", [ls.LLAMA_1[0], ls.LLAMA_2_70B])
+@pytest.mark.parametrize("shape", [*ls.LLAMA_1, ls.LLAMA_2_70B, ls.LLAMA_2_70B_IF_MHA],
+                         ids=lambda s: s.name)
 def test_param_count_equals_transformers_model(shape: ls.LlamaShape) -> None:
     assert ls.param_count(shape) == hf_param_count(shape)
 

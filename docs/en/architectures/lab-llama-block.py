@@ -130,8 +130,8 @@ plt.show()
 # ## 5. Where a LLaMA's parameters and KV cache go { #sizes }
 #
 # The same formulas as on the page, at full size. In each LLaMA 1 layer the SwiGLU
-# feed-forward holds about two thirds of the weights. Grouped-query attention leaves the
-# parameter count of Llama-2-70B almost unchanged but divides its KV cache by 8.
+# feed-forward holds about two thirds of the weights. Grouped-query attention removes about
+# 12% of Llama-2-70B's parameters (9.4B of 78.4B) but divides its KV cache by 8.
 
 # %%
 names, attention, ffn = [], [], []
