@@ -80,8 +80,6 @@ def clean_markdown(markdown: str) -> tuple[str, dict[str, str]]:
     for pattern, replacement in INLINE_RULES:
         text = pattern.sub(replacement, text)
     return text.strip(), meta
-
-
 # --8<-- [end:clean]
 
 
@@ -161,6 +159,4 @@ def chunk_sections(sections: list[Section], size: int, overlap: int) -> list[Chu
                 Chunk(len(chunks), s.slug, s.lang, s.title, s.heading, s.anchor, s.text[a:b])
             )
     return chunks
-
-
 # --8<-- [end:chunk]

@@ -29,8 +29,6 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
         texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
     )
     return np.asarray(vectors, dtype=np.float32)
-
-
 # --8<-- [end:embed]
 
 
@@ -47,8 +45,6 @@ def vocabulary_stats(texts: list[str]) -> dict[str, float]:
         "unk_share": sum(p.count(tokenizer.unk_token) for p in pieces) / n_pieces,
         "truncated_share": sum(len(p) > limit for p in pieces) / len(texts),
     }
-
-
 # --8<-- [end:vocab]
 
 

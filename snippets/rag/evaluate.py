@@ -40,8 +40,6 @@ def evaluate(
             rows.append(score_ranking(pipe.rank_pages(q[query_lang], 10, mode), relevant))
     table = {m: sum(r[m] for r in rows) / len(rows) for m in METRICS} if rows else {}
     return table | {"questions": len(rows)}
-
-
 # --8<-- [end:evaluate]
 
 

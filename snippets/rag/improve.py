@@ -30,8 +30,6 @@ def ablation(embed: Embedder) -> list[tuple[str, str, str, dict[str, float]]]:
         run("no title", "en", mode, with_headers=False)
         run("title + text (default)", "en", mode)
     return rows
-
-
 # --8<-- [end:ablation]
 
 

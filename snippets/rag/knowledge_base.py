@@ -37,8 +37,6 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     greater = (positive[:, None] > negative[None, :]).mean()
     ties = (positive[:, None] == negative[None, :]).mean()
     return float(greater + 0.5 * ties)
-
-
 # --8<-- [end:refuse]
 
 
@@ -59,8 +57,6 @@ def add_sections(pipe: RagPipeline, sections: list[Section]) -> RagPipeline:
         with_headers=pipe.with_headers,
         bm25_mode=pipe.bm25_mode,
     )
-
-
 # --8<-- [end:update]
 
 

@@ -46,8 +46,6 @@ def ndcg_at_k(ranked: Sequence[str], relevant: Mapping[str, float], k: int) -> f
     ideal = sorted(relevant.values(), reverse=True)[:k]
     idcg = sum(g / math.log2(r + 1) for r, g in enumerate(ideal, start=1))
     return dcg / idcg if idcg > 0 else 0.0
-
-
 # --8<-- [end:retrieval]
 
 
@@ -79,8 +77,6 @@ def rouge_l(
         return {"precision": 0.0, "recall": 0.0, "fmeasure": 0.0}
     p, r = lcs / len(cand), lcs / len(ref)
     return {"precision": p, "recall": r, "fmeasure": 2 * p * r / (p + r)}
-
-
 # --8<-- [end:rouge]
 
 

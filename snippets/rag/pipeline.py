@@ -134,8 +134,6 @@ def check_citations(answer: str, n_sources: int) -> tuple[list[int], list[int]]:
     """Source numbers an answer cites, split into valid ones and ones that do not exist."""
     cited = sorted({int(m) for m in re.findall(r"\[(\d+)\]", answer)})
     return [c for c in cited if 1 <= c <= n_sources], [c for c in cited if not 1 <= c <= n_sources]
-
-
 # --8<-- [end:prompt]
 
 
@@ -147,8 +145,6 @@ def ask(pipe: RagPipeline, question: str, k: int = 4, mode: str = "hybrid") -> s
     candidates = pipe.search(question, k=3 * k, mode=mode)
     chosen = pipe.drop_near_duplicates(candidates, k)
     return assemble_prompt(question, [pipe.chunks[i] for i in chosen])
-
-
 # --8<-- [end:ask]
 
 

@@ -55,8 +55,6 @@ def tokenize(text: str, lang: str, mode: str = "words") -> list[str]:
         stem = _stemmer(lang).stem
         return [stem(w) for w in words]
     return words
-
-
 # --8<-- [end:tokenize]
 
 
@@ -86,8 +84,6 @@ class BM25:
             tf = np.array([c[term] for c in self.tf], dtype=float)
             out += idf * tf * (self.k1 + 1) / (tf + norm)
         return out
-
-
 # --8<-- [end:bm25]
 
 
@@ -104,8 +100,6 @@ class DenseIndex:
         k = min(k, self.index.ntotal)
         scores, ids = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
         return ids[0], scores[0]
-
-
 # --8<-- [end:dense]
 
 
@@ -119,8 +113,6 @@ def rrf(rankings: list[list[int]], k: int = 60) -> list[int]:
         for rank, doc in enumerate(ranking, start=1):
             fused[doc] = fused.get(doc, 0.0) + 1.0 / (k + rank)
     return sorted(fused, key=lambda d: (-fused[d], d))
-
-
 # --8<-- [end:rrf]
 
 
@@ -139,6 +131,4 @@ def mmr(query: np.ndarray, candidates: np.ndarray, k: int, lambda_: float = 0.7)
         score[chosen] = -np.inf
         chosen.append(int(np.argmax(score)))
     return chosen
-
-
 # --8<-- [end:mmr]

@@ -54,8 +54,6 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     """Share of the true k nearest neighbours that the index returned, averaged over queries."""
     k = truth.shape[1]
     return float(np.mean([len(set(f[:k]) & set(t)) / k for f, t in zip(found, truth, strict=True)]))
-
-
 # --8<-- [end:exact]
 
 
@@ -91,8 +89,6 @@ def hnsw_index(base: np.ndarray, m: int = 16, ef_construction: int = 64) -> hnsw
     index.init_index(max_elements=len(base), M=m, ef_construction=ef_construction, random_seed=0)
     index.add_items(base, num_threads=1)  # one thread: the same graph on every run
     return index
-
-
 # --8<-- [end:indexes]
 
 
@@ -140,8 +136,6 @@ def benchmark(base: np.ndarray, queries: np.ndarray, k: int = 10) -> list[Result
             hnsw.index_file_size() / len(base),
         )
     return results
-
-
 # --8<-- [end:benchmark]
 
 
@@ -157,8 +151,6 @@ def relative_contrast(dim: int, n: int = 2000, seed: int = 0) -> float:
         dist = np.linalg.norm(points - query, axis=1)
         contrasts.append((dist.max() - dist.min()) / dist.min())
     return float(np.mean(contrasts))
-
-
 # --8<-- [end:contrast]
 
 
