@@ -144,3 +144,12 @@ def test_committed_figure_is_reproducible(tmp_path):
     assert committed.read_bytes() == written.read_bytes(), (
         "figure is stale: run snippets.ml_fundamentals.figures.write_figures()"
     )
+    # compact_svg keeps every point (200 data markers and the support vectors per panel)
+    # and keeps the file small.
+    svg = committed.read_text(encoding="utf-8")
+    x_train, _, _, _ = circles(seed=0)
+    n_support = sum(results[2] for name, results in compare_kernels().items()
+                    if name in ("linear", "poly, p = 2", "RBF, gamma = 1"))
+    legend_markers = 3
+    assert svg.count("<use ") >= 3 * len(x_train) + n_support + legend_markers
+    assert len(svg.encode()) < 120_000
