@@ -3,7 +3,7 @@
 Every function computes the inverse frequencies theta_i = base^(-2i/d) of rotary
 position embeddings (one per pair of channels) and the variants used to run a model
 beyond the length it was trained on: linear position interpolation (Chen et al.,
-2023), NTK-aware base scaling, dynamic NTK scaling and YaRN (Peng et al., 2023). The
+2023), NTK-aware base scaling, dynamic NTK scaling and YaRN (Peng et al., 2024). The
 tests compare each with the matching function of transformers' modeling_rope_utils.
 ALiBi biases (Press et al., 2022) and a sliding-window causal mask are the two
 non-RoPE levers shown on the page.
