@@ -28,8 +28,10 @@ def logsumexp(z: torch.Tensor) -> torch.Tensor:
 
 
 def log_softmax(z: torch.Tensor) -> torch.Tensor:
-    """log softmax(z) = z - logsumexp(z): no exp of a large number, no log of 0."""
-    return z - logsumexp(z)
+    """log softmax(z) = z - logsumexp(z), computed as (z - m) - log(sum(exp(z - m))):
+    no exp of a large number, no log of 0, and m is never added back and subtracted again."""
+    shifted = z - z.amax(dim=-1, keepdim=True)
+    return shifted - torch.log(torch.exp(shifted).sum(dim=-1, keepdim=True))
 # --8<-- [end:stable]
 
 
@@ -80,6 +82,9 @@ if __name__ == "__main__":
     tiny64 = float(np.finfo(np.float64).smallest_subnormal)
     print(f"smallest positive float32 {tiny32:.1e} = exp({math.log(tiny32):.2f}), "
           f"float64 {tiny64:.1e} = exp({math.log(tiny64):.2f})")
+    kept, lost = (torch.exp(torch.tensor(v)).item() for v in (-103.9, -104.0))
+    print(f"float32 exp(z) rounds to 0 below z = log(tiny / 2) = {math.log(tiny32 / 2):.2f}: "
+          f"exp(-103.9) = {kept:.1e}, exp(-104.0) = {lost:.1e}")
 
     probs = torch.full((500,), 0.1, dtype=torch.float64)
     product, log_sum = sequence_log_prob(probs)

@@ -60,8 +60,11 @@ def test_question_a4_gives_a_22_by_12_matrix_of_pairwise_differences() -> None:
 
 
 def test_the_sources_first_answer_is_wrong() -> None:
-    # The source claims (22, 1) - (12, 1) gives (22, 1). It raises instead.
-    with pytest.raises(RuntimeError):
+    # The source claims (22, 1) - (12, 1) gives (22, 1). It raises instead, with the
+    # message the page quotes.
+    message = (r"The size of tensor a \(22\) must match the size of tensor b \(12\) "
+               r"at non-singleton dimension 0")
+    with pytest.raises(RuntimeError, match=message):
         torch.zeros(22, 1) - torch.zeros(12, 1)
     with pytest.raises(ValueError):
         broadcast_shape((22, 1), (12, 1))
@@ -117,6 +120,9 @@ def test_gradient_of_the_broadcast_operand_is_summed_over_rows() -> None:
     (x.repeat(1, 12) - y_leaf.unsqueeze(0).repeat(22, 1)).sum().backward()
     torch.testing.assert_close(grad, y_leaf.grad)
     torch.testing.assert_close(grad, torch.full((12,), -22.0))
+    # It is the upstream gradient (d/dz of sum(z) = 1, times dz/dy = -1) summed back to y's
+    # shape, which is what Tensor.sum_to_size does.
+    torch.testing.assert_close(grad, (-torch.ones(22, 12)).sum_to_size(12))
 
 
 @pytest.mark.parametrize(

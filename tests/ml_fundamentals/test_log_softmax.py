@@ -63,6 +63,33 @@ def test_logsumexp_matches_torch_including_masked_rows():
     )
     torch.testing.assert_close(logsumexp(z).squeeze(-1), torch.logsumexp(z, dim=-1))
     assert logsumexp(z)[1].item() == pytest.approx(1000.0 + math.log(2.0))
+    assert logsumexp(z)[2].item() == -math.inf
+    # The log-softmax of a fully masked row has nothing to normalise: nan, as in PyTorch.
+    ours, reference = log_softmax(z), torch.log_softmax(z, dim=-1)
+    assert torch.isnan(ours[2]).all() and torch.isnan(reference[2]).all()
+    torch.testing.assert_close(ours[:2], reference[:2])
+
+
+def test_float32_exp_limits_quoted_on_the_page():
+    tiny = torch.finfo(torch.float32).smallest_normal * 2.0**-23  # smallest subnormal, 2^-149
+    assert math.log(tiny) == pytest.approx(-103.28, abs=0.005)
+    assert math.log(tiny / 2) == pytest.approx(-103.97, abs=0.005)
+    # Below log(tiny) exp still returns the smallest subnormal; below log(tiny / 2) it is 0.
+    assert torch.exp(torch.tensor(-103.9)).item() == tiny
+    assert torch.exp(torch.tensor(-104.0)).item() == 0.0
+    assert math.isinf(torch.exp(torch.tensor(88.73)).item())
+    assert math.isfinite(torch.exp(torch.tensor(88.72)).item())
+    assert math.isinf(torch.exp(torch.tensor(11.1, dtype=torch.float16)).item())
+
+
+def test_adding_the_maximum_back_loses_precision_at_large_logits():
+    # z - logsumexp(z) = z - (m + log s) rounds m + log s at the float32 spacing near m
+    # (6e-5 near 1000); log_softmax works with z - m and never adds m back.
+    z = torch.tensor([1000.0, 1000.0])
+    exact = -math.log(2.0)
+    assert abs((z - logsumexp(z))[0].item() - exact) > 1e-5
+    assert log_softmax(z)[0].item() == pytest.approx(exact, abs=1e-7)
+    torch.testing.assert_close(log_softmax(z), torch.log_softmax(z, dim=-1))
 
 
 def test_log_softmax_is_invariant_to_a_constant_shift():

@@ -138,6 +138,34 @@ def test_negative_elbo_matches_its_definition():
     torch.testing.assert_close(loss, expected_recon + expected_kl)
 
 
+def _kl_of_moment_matched_gaussian(mu: torch.Tensor, var: torch.Tensor) -> float:
+    """KL( N(mean, diag var) || N(0, I) ) for the aggregate codes, per latent dimension."""
+    return float(gaussian_kl(mu, var.log()))
+
+
+def test_vae_codes_fill_the_prior_and_autoencoder_codes_do_not():
+    # The page's claim: the KL term (with the sampling noise) pulls the codes of the whole
+    # training set into the prior's region; the plain autoencoder puts them anywhere.
+    x = load_binary_digits()[:600]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        vae = train(x, variational=True, steps=100, seed=0)
+        ae = train(x, variational=False, steps=100, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    with torch.no_grad():
+        mu_vae, logvar_vae = vae.encode(x)
+        mu_ae, _ = ae.encode(x)
+    # Aggregate posterior of the VAE: mixture of the q(z|x); its variance is
+    # Var(mu) + E[sigma^2]. The autoencoder has only the points mu.
+    var_vae = mu_vae.var(0) + logvar_vae.exp().mean(0)
+    kl_vae = _kl_of_moment_matched_gaussian(mu_vae.mean(0), var_vae)
+    kl_ae = _kl_of_moment_matched_gaussian(mu_ae.mean(0), mu_ae.var(0))
+    assert kl_vae < 0.1
+    assert kl_ae > 1.0
+
+
 def test_a_few_training_steps_lower_the_negative_elbo():
     x = load_binary_digits()[:400]
     threads = torch.get_num_threads()
