@@ -102,8 +102,11 @@ class Result:
 
 
 # --8<-- [start:benchmark]
-def benchmark(base: np.ndarray, queries: np.ndarray, k: int = 10) -> list[Result]:
-    """Recall@k, memory and query time for each index at several search settings."""
+def benchmark(
+    base: np.ndarray, queries: np.ndarray, k: int = 10, pq_m: tuple[int, ...] = (16, 48)
+) -> list[Result]:
+    """Recall@k, memory and query time for each index at several search settings
+    (PQ needs ~10,000 training vectors: pass pq_m=() for a smaller base)."""
     faiss.omp_set_num_threads(1)  # deterministic and comparable timings
     truth = exact_search(base, queries, k)
     results: list[Result] = []
@@ -123,7 +126,7 @@ def benchmark(base: np.ndarray, queries: np.ndarray, k: int = 10) -> list[Result
     for nprobe in (1, 4, 16, 64):
         ivf.nprobe = nprobe
         run("IVF", f"nlist=128 nprobe={nprobe}", lambda: ivf.search(queries, k)[1], size(ivf))
-    for m in (16, 48):
+    for m in pq_m:
         pq = pq_index(base, m)
         run("PQ", f"m={m} nbits=8", lambda pq=pq: pq.search(queries, k)[1], size(pq))
     hnsw = hnsw_index(base)
