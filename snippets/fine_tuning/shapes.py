@@ -45,8 +45,9 @@ def count_base_params(s: DecoderShape) -> int:
 # --8<-- [end:shape]
 
 
-# Published shapes: LLaMA 2 7B (Touvron et al., 2023, Table 1 and the released config) and
-# Llama 3 8B (Grattafiori et al., 2024, Table 3).
+# Published shapes: LLaMA 2 7B (same shape as LLaMA 7B, Touvron et al., 2023a, Table 2; d_ff 11008
+# and vocabulary 32000 from the released config) and Llama 3 8B (Grattafiori et al., 2024, Table 3;
+# the table rounds the vocabulary to 128K, the released config has 128256 entries).
 LLAMA2_7B = DecoderShape(32000, 4096, 11008, 32, 32, 32)
 LLAMA3_8B = DecoderShape(128256, 4096, 14336, 32, 32, 8)
 

@@ -88,3 +88,35 @@ def test_sft_loss_counts_only_response_tokens():
     expected = torch.stack([F.cross_entropy(logits[0, t], ids[0, t + 1]) for t in (2, 3, 4)])
     torch.testing.assert_close(sft_loss(logits, labels), expected.mean())
     assert labels[0, :3].eq(-100).all() and labels[0, 3:].eq(ids[0, 3:]).all()
+
+
+# --- the 7B table itself, against PEFT on a full-size model on the meta device --------------
+
+META_CONFIGS = {
+    "RMSNorm weights only": LNTuningConfig(task_type=TaskType.CAUSAL_LM),
+    "IA3": IA3Config(task_type=TaskType.CAUSAL_LM),
+    "LoRA r=8 on q, v": LoraConfig(r=8, target_modules=ATTENTION_QV),
+    "LoRA / QLoRA r=16, all linear": LoraConfig(r=16, target_modules="all-linear"),
+    "DoRA r=16, all linear": LoraConfig(r=16, target_modules="all-linear", use_dora=True),
+}
+
+
+def meta_peft_trainable(config) -> tuple[int, int]:
+    """PEFT's count on a LLaMA-2-7B-shaped model whose tensors have shapes but no storage."""
+    with torch.device("meta"):
+        model = LlamaForCausalLM(llama_config(LLAMA2_7B))
+        return get_peft_model(model, config).get_nb_trainable_parameters()
+
+
+def test_7b_base_count_equals_transformers_on_meta():
+    with torch.device("meta"):
+        model = LlamaForCausalLM(llama_config(LLAMA2_7B))
+    assert sum(p.numel() for p in model.parameters()) == count_base_params(LLAMA2_7B)
+
+
+@pytest.mark.parametrize("method", list(META_CONFIGS))
+def test_7b_table_row_equals_peft_on_meta(method):
+    table = {m: n for _, m, n in method_table(LLAMA2_7B)}
+    trainable, total = meta_peft_trainable(META_CONFIGS[method])
+    assert trainable == table[method]
+    assert total - trainable == count_base_params(LLAMA2_7B)

@@ -218,3 +218,25 @@ def test_peft_freezes_the_base_model():
         model = peft_model(config)
         trainable = {n for n, p in model.named_parameters() if p.requires_grad}
         assert trainable and all(n.startswith("prompt_encoder.") for n in trainable)
+
+
+# --- the printed 7B/8B rows, against PEFT on full-size models on the meta device ------------
+
+@pytest.mark.parametrize("shape_name", ["LLAMA2_7B", "LLAMA3_8B"])
+def test_printed_rows_equal_peft_on_full_size_meta_models(shape_name):
+    from snippets.fine_tuning import shapes
+
+    s = getattr(shapes, shape_name)
+    configs = [
+        (PromptTuningConfig(task_type=CAUSAL, num_virtual_tokens=20), prompt_tuning_params(20, s)),
+        (PromptEncoderConfig(task_type=CAUSAL, num_virtual_tokens=20),
+         p_tuning_params(20, s, s.hidden_size)),
+        (PrefixTuningConfig(task_type=CAUSAL, num_virtual_tokens=20), prefix_tuning_params(20, s)),
+        (PrefixTuningConfig(task_type=CAUSAL, num_virtual_tokens=20, prefix_projection=True),
+         prefix_tuning_params(20, s, s.kv_dim)),
+    ]
+    for config, formula in configs:
+        with torch.device("meta"):
+            model = get_peft_model(LlamaForCausalLM(shapes.llama_config(s)), config)
+            trainable, _ = model.get_nb_trainable_parameters()
+        assert trainable == formula, type(config).__name__
