@@ -40,6 +40,7 @@
           renderMathInElement(element, { delimiters, throwOnError: false });
         }
       }
+      window.fgMarkScrollable?.(body);
     });
   });
 })();
