@@ -109,7 +109,9 @@ def train(
 
 
 @torch.no_grad()
-def evaluate_negative_elbo(model: TinyVAE, x: torch.Tensor, samples: int = 20, seed: int = 1):
+def evaluate_negative_elbo(
+    model: TinyVAE, x: torch.Tensor, samples: int = 20, seed: int = 1
+) -> tuple[float, float, float]:
     """Negative ELBO, reconstruction and KL averaged over several reparameterised samples."""
     generator = torch.Generator().manual_seed(seed)
     runs = [negative_elbo(model, x, generator) for _ in range(samples)]
