@@ -3,15 +3,30 @@ collection: BM25 tokenization per language, chunk headers, and what fusion needs
 
 from __future__ import annotations
 
+import numpy as np
+
 from snippets.rag.corpus import load_mini_guide, load_questions
 from snippets.rag.evaluate import evaluate
 from snippets.rag.pipeline import Embedder, RagPipeline
 
 
+def cached(embed: Embedder) -> Embedder:
+    """The same embedder, computing each distinct text once (the variants share texts)."""
+    memo: dict[str, np.ndarray] = {}
+
+    def embed_cached(texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in memo]
+        if new:
+            memo.update(zip(new, embed(new), strict=True))
+        return np.stack([memo[t] for t in texts])
+
+    return embed_cached
+
+
 # --8<-- [start:ablation]
 def ablation(embed: Embedder) -> list[tuple[str, str, str, dict[str, float]]]:
     """(change, language, retriever, metrics) for each variant; one change at a time."""
-    questions = load_questions()
+    questions, embed = load_questions(), cached(embed)
     rows = []
 
     def run(change: str, lang: str, mode: str, **options) -> None:

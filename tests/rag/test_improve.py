@@ -27,3 +27,21 @@ def test_ablation_changes_one_thing_at_a_time(fake_embed):
         table[("no title", "en", "bm25")]["MRR@10"]
         < table[("title + text (default)", "en", "bm25")]["MRR@10"]
     )
+
+
+def test_cached_embedder_returns_the_same_vectors_and_embeds_each_text_once(fake_embed):
+    import numpy as np
+
+    from snippets.rag.improve import cached
+
+    seen: list[str] = []
+
+    def counting(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return fake_embed(texts)
+
+    embed = cached(counting)
+    texts = ["a b", "c d", "a b"]
+    np.testing.assert_array_equal(embed(texts), fake_embed(texts))
+    np.testing.assert_array_equal(embed(["c d", "e f"]), fake_embed(["c d", "e f"]))
+    assert sorted(seen) == ["a b", "c d", "e f"]
