@@ -4,13 +4,25 @@ the live guide."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from snippets.rag.corpus import Section, load_mini_guide, load_questions
+from snippets.rag.corpus import Chunk, Section, load_mini_guide, load_questions
 from snippets.rag.metrics import hit_rate_at_k, ndcg_at_k, recall_at_k, reciprocal_rank
 from snippets.rag.pipeline import Embedder, RagPipeline
 
 MODES = ("bm25", "dense", "hybrid")
+
+
+class PageRanker(Protocol):
+    """What the evaluation needs: the indexed chunks and a page ranking per query
+    (RagPipeline, and the lab's GuideIndex)."""
+
+    chunks: Sequence[Chunk]
+
+    def prefetch(self, queries: list[str]) -> None: ...
+
+    def rank_pages(self, query: str, k: int = 10, mode: str = "hybrid") -> list[str]: ...
 METRICS = ("hit@1", "hit@5", "recall@5", "MRR@10", "nDCG@10")
 
 
@@ -27,7 +39,7 @@ def score_ranking(ranked: list[str], relevant: dict[str, float]) -> dict[str, fl
 
 
 def evaluate(
-    pipe: RagPipeline, questions: list[dict], query_lang: str, mode: str
+    pipe: PageRanker, questions: list[dict], query_lang: str, mode: str
 ) -> dict[str, float]:
     """Mean of each metric over the questions whose relevant pages exist in the corpus."""
     present = {c.slug for c in pipe.chunks}
