@@ -87,6 +87,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     if not is_lab(page):
         return html
     html = CDN_MODULE.sub("", MATHJAX.sub("", html))
+    html = _externalise_styles(html, page)
     html, tokens = _fix_headings(html, page.file.src_uri)
     html = _fix_links(html, page, files)
     if tokens and tokens[0]["level"] == 1:
@@ -182,3 +183,113 @@ def nb2html_once(nb_path: str, execute: bool = False, **kwargs):  # type: ignore
 
 nb2html_once.__wrapped__ = _original_nb2html  # type: ignore[attr-defined]
 convert.nb2html = nb2html_once
+
+
+# ---------------------------------------------------------------------------------------
+# Shared, trimmed notebook stylesheet.
+#
+# nbconvert inlines JupyterLab's theme stylesheet (about 575 KB) into every lab page.
+# It is the same for every lab, so it moves to one cached file, and rules whose class
+# selectors match nothing in any lab are dropped. Small inline styles stay inline.
+# ---------------------------------------------------------------------------------------
+
+STYLE = re.compile(r"<style[^>]*>(?P<css>.*?)</style>", re.DOTALL)
+CLASS_ATTR = re.compile(r'class="([^"]*)"')
+CSS_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
+BIG_STYLE = 50_000
+SHARED_CSS = "assets/stylesheets/notebook.css"
+_shared_css: dict[str, str] = {}
+_lab_classes: set[str] = set()
+
+
+def _rules(css: str) -> list[tuple[str, str]]:
+    """Split CSS into top-level (prelude, block) pairs, skipping strings and comments."""
+    out: list[tuple[str, str]] = []
+    depth, start, prelude_start, prelude = 0, 0, 0, ""
+    i = 0
+    while i < len(css):
+        char = css[i]
+        if char in "\"'":
+            end = i + 1
+            while end < len(css) and css[end] != char:
+                end += 2 if css[end] == "\\" else 1
+            i = end + 1
+            continue
+        if css.startswith("/*", i):
+            i = css.find("*/", i + 2) + 2 or len(css)
+            continue
+        if char == "{":
+            if depth == 0:
+                prelude = css[prelude_start:i]
+                start = i + 1
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                out.append((prelude.strip(), css[start:i]))
+                prelude_start = i + 1
+        elif char == ";" and depth == 0:
+            out.append((css[prelude_start:i].strip(), ""))  # @charset, @import
+            prelude_start = i + 1
+        i += 1
+    return out
+
+
+def _split_selectors(prelude: str) -> list[str]:
+    """Split a selector list on commas outside parentheses and brackets (:is(a, b))."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(prelude):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(prelude[start:i])
+            start = i + 1
+    parts.append(prelude[start:])
+    return parts
+
+
+def purge(css: str, used: set[str]) -> str:
+    """Keep rules with at least one selector whose classes all occur in `used`."""
+    kept = []
+    for prelude, block in _rules(css):
+        if not prelude:
+            continue
+        if prelude.startswith("@"):
+            if prelude.startswith(("@media", "@supports", "@layer")):
+                inner = purge(block, used)
+                if inner:
+                    kept.append(f"{prelude}{{{inner}}}")
+            elif block:
+                kept.append(f"{prelude}{{{block}}}")  # @font-face, @keyframes ...
+            continue
+        selectors = [s for s in _split_selectors(prelude) if set(CSS_CLASS.findall(s)) <= used]
+        if selectors:
+            kept.append(f"{','.join(s.strip() for s in selectors)}{{{block}}}")
+    return "".join(kept)
+
+
+def _externalise_styles(html: str, page: Page) -> str:
+    for classes in CLASS_ATTR.findall(html):
+        _lab_classes.update(classes.split())
+
+    def replace(match: re.Match[str]) -> str:
+        css = match["css"]
+        if len(css) < BIG_STYLE:
+            return match[0]
+        _shared_css[hashlib.sha256(css.encode()).hexdigest()] = css
+        href = get_relative_url(SHARED_CSS, page.url)
+        return f'<link rel="stylesheet" href="{href}">'
+
+    return STYLE.sub(replace, html)
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    if not _shared_css:
+        return
+    used = _lab_classes | {"jupyter-wrapper"}
+    css = "".join(purge(text, used) for text in _shared_css.values())
+    target = Path(config.site_dir) / SHARED_CSS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(css, encoding="utf-8")

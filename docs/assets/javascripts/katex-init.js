@@ -1,5 +1,7 @@
-// Render math with the site's own copy of KaTeX, loaded only on pages that have math.
-// Runs on every page view, including views reached through instant navigation.
+// Math on Markdown pages is rendered at build time (docs/hooks/prerender_math.py). This script
+// renders what is left: lab Markdown cells ($...$), and every formula when the site
+// was built without Node.js. It loads the site's own KaTeX only when there is such math,
+// on every page view, including views reached through instant navigation.
 (() => {
   const base = new URL("../vendor/katex/", document.currentScript.src);
   let loading = null;
@@ -22,7 +24,7 @@
   // Markdown pages: pymdownx.arithmatex wraps math in .arithmatex with \( \) and \[ \].
   // Labs: nbconvert leaves $...$ and $$...$$ in the Markdown cells.
   const targets = [
-    [".arithmatex", [
+    [".arithmatex:not(:has(.katex))", [
       { left: "\\(", right: "\\)", display: false },
       { left: "\\[", right: "\\]", display: true },
     ]],

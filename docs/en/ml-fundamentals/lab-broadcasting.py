@@ -32,7 +32,7 @@ from snippets.ml_fundamentals.broadcasting import (
     mse_naive,
 )
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. The cases an interviewer may mean { #cases }

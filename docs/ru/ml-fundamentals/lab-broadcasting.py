@@ -33,7 +33,7 @@ from snippets.ml_fundamentals.broadcasting import (
     mse_naive,
 )
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. Что может иметь в виду интервьюер { #cases }

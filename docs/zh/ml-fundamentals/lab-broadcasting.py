@@ -31,7 +31,7 @@ from snippets.ml_fundamentals.broadcasting import (
     mse_naive,
 )
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. 面试官可能指的几种情况 { #cases }
