@@ -43,7 +43,7 @@ from snippets.attention.rope_scaling import (
     yarn_inv_freq,
 )
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared CPU
 
 # %% [markdown]

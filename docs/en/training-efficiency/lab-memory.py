@@ -42,7 +42,7 @@ from snippets.training_efficiency.memory_measure import (
     saved_activation_bytes,
 )
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. A small model and the calculator's prediction

@@ -33,7 +33,7 @@ from snippets.fine_tuning.lora import ALL_LINEAR, apply_lora, lora_layers
 from snippets.fine_tuning.shapes import DecoderShape, llama_config
 
 torch.set_num_threads(1)  # tiny model: one thread is fastest and deterministic
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 SHAPE = DecoderShape(vocab_size=32, hidden_size=64, intermediate_size=128,
                      num_layers=2, num_heads=4, num_kv_heads=2)
 

@@ -35,7 +35,7 @@ from snippets.architectures.llama_sizes import (
 )
 from snippets.architectures.rope import relative_upper_bound, score_of_equal_vectors
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. 由配置构建一个极小的 LLaMA { #config }

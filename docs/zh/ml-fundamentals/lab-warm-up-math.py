@@ -35,7 +35,7 @@ from snippets.ml_fundamentals.svm_kernels import (
 )
 from snippets.ml_fundamentals.vae import load_binary_digits, train
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 torch.set_num_threads(1)  # tiny tensors: one thread avoids oversubscription on shared CPUs
 
 # %% [markdown]

@@ -40,7 +40,7 @@ from snippets.training_efficiency.memory_measure import (
     saved_activation_bytes,
 )
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## 1. 一个小模型与计算器的预测
