@@ -15,7 +15,7 @@ CONFIG_en := mkdocs.yml
 CONFIG_zh := mkdocs.zh.yml
 CONFIG_ru := mkdocs.ru.yml
 
-.PHONY: setup serve build test outputs lint lock clean vendor
+.PHONY: setup serve build test outputs lint lock clean vendor deploy bench
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -34,19 +34,23 @@ $(NODE_STAMP): package.json package-lock.json
 
 serve: $(STAMP)
 	@test -n "$(CONFIG_$(lang))" || { echo "unknown lang '$(lang)': use en, zh or ru"; exit 2; }
-	LABS_EXECUTE=false $(PY) -m mkdocs serve --livereload -f $(CONFIG_$(lang)) -a 127.0.0.1:$(port)
+	LABS_EXECUTE=false NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --livereload --dirty -f $(CONFIG_$(lang)) -a 127.0.0.1:$(port)
 
 build: $(STAMP)
 	$(PY) scripts/build.py
 
+# Everything but the speed budgets runs on two workers; Lighthouse then runs alone, because
+# its performance score depends on the CPU time it observes.
 test: setup build
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile -m "not lighthouse"
+	$(PY) -m pytest -m lighthouse -s -q
 
 outputs: setup
 	$(PY) scripts/snippet_outputs.py --write
 
-lint: setup
+lint: $(STAMP)
 	$(VENV)/bin/ruff check snippets tests scripts docs/hooks
+	$(VENV)/bin/codespell --ignore-words .codespell-ignore docs/en snippets scripts README.md CONTRIBUTING.md
 	$(PY) scripts/check_parity.py
 	$(PY) scripts/check_snippets.py
 
@@ -54,6 +58,15 @@ lock: setup
 	$(PY) -m pip install --quiet -r requirements.in
 	{ echo "# Lock file: exact versions make installs. Regenerate with make lock (see requirements.in)."; \
 	  $(PY) -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.txt
+
+# Publish a release of every language with mike: make deploy VERSION=1.0 [PUSH=1]
+deploy: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make deploy VERSION=1.0 [PUSH=1]"; exit 2; }
+	$(PY) scripts/deploy.py $(VERSION) $(if $(PUSH),--push)
+
+# Benchmark (not a test): build times, rebuild time, page weight, search index, query time.
+bench: setup
+	$(PY) scripts/bench_site.py $(if $(WRITE),--write)
 
 vendor:
 	bash scripts/vendor_assets.sh

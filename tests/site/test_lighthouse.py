@@ -1,0 +1,92 @@
+"""Speed and quality gate: Lighthouse on four kinds of page in every language.
+
+Lighthouse (npm, pinned in package-lock.json) runs against Debian Chromium with its
+default mobile profile (emulated phone, simulated slow 4G and 4x CPU slowdown), on the
+built site served with gzip like GitHub Pages. Budgets: Performance >= 95;
+Accessibility, Best Practices and SEO = 100. The summary of every run is printed.
+
+The four kinds: the home page, the page with the most formulas, the page with the most
+code blocks, and a lab.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import CHROMIUM, LANGS, lang_root
+
+pytestmark = [pytest.mark.browser, pytest.mark.lighthouse]
+ROOT = Path(__file__).resolve().parents[2]
+LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
+BUDGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
+LAB = "ml-fundamentals/lab-broadcasting/"
+
+
+def _most(site: Path, pattern: str) -> str:
+    """The English page (URL path) with the most matches of pattern."""
+    best, count = "", -1
+    for html in site.glob("*/*/index.html"):
+        rel = html.parent.relative_to(site).as_posix()
+        if rel.split("/")[0] in ("zh", "ru", "search", "about") or "/lab-" in f"/{rel}":
+            continue
+        n = len(re.findall(pattern, html.read_text(encoding="utf-8")))
+        if n > count:
+            best, count = rel + "/", n
+    return best
+
+
+def page_kinds(site: Path) -> dict[str, str]:
+    return {
+        "home": "",
+        "math": _most(site, r'class="arithmatex"'),
+        "code": _most(site, r'<div class="language-python highlight">'),
+        "lab": LAB,
+    }
+
+
+def lighthouse(url: str) -> dict:
+    if not LIGHTHOUSE.exists():
+        pytest.fail("node_modules/lighthouse is missing: run make setup (npm ci)")
+    result = subprocess.run(
+        [
+            "node", str(LIGHTHOUSE), url, "--output=json", "--quiet",
+            "--only-categories=performance,accessibility,best-practices,seo",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu "
+            "--disable-background-networking --disable-dev-shm-usage",
+        ],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, CHROME_PATH=CHROMIUM),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def failing_audits(report: dict, category: str) -> list[str]:
+    lines = []
+    for ref in report["categories"][category]["auditRefs"]:
+        audit = report["audits"][ref["id"]]
+        if ref.get("weight", 0) > 0 and audit.get("score") is not None and audit["score"] < 1:
+            lines.append(f"    {audit['id']}: {audit['score']:.2f} {audit.get('displayValue', '')}")
+    return lines
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_lighthouse_budgets(server: str, site_dir: Path, lang: str) -> None:
+    problems = []
+    for kind, path in page_kinds(site_dir).items():
+        url = server + lang_root(lang) + path
+        report = lighthouse(url)
+        scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}
+        print(f"lighthouse {lang} {kind:5} {scores} /{lang_root(lang)}{path}")
+        for category, budget in BUDGETS.items():
+            if scores[category] < budget:
+                problems.append(f"{lang} {kind} /{lang_root(lang)}{path}: {category} "
+                                f"{scores[category]} < {budget}")
+                problems += failing_audits(report, category)
+    assert not problems, "\n".join(problems)
