@@ -81,7 +81,8 @@ def format_table(rows: list[dict]) -> str:
 if __name__ == "__main__":
     import re
 
-    from snippets.rag.embed import embed
+    # The vectors all-MiniLM-L6-v2 gives these texts, stored (see snippets/rag/frozen.py).
+    from snippets.rag.frozen import frozen_embed as embed
 
     LATIN = re.compile("[A-Za-z]")
 

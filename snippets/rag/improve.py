@@ -49,7 +49,8 @@ def ablation(embed: Embedder) -> list[tuple[str, str, str, dict[str, float]]]:
 
 
 if __name__ == "__main__":
-    from snippets.rag.embed import embed
+    # The vectors all-MiniLM-L6-v2 gives these texts, stored (see snippets/rag/frozen.py).
+    from snippets.rag.frozen import frozen_embed as embed
 
     print(f"{'change':<24}{'lang':<6}{'retriever':<11}{'hit@1':>7}{'MRR@10':>8}")
     for change, lang, mode, m in ablation(embed):

@@ -62,7 +62,9 @@ def add_sections(pipe: RagPipeline, sections: list[Section]) -> RagPipeline:
 
 if __name__ == "__main__":
     from snippets.rag.corpus import load_mini_guide, load_questions
-    from snippets.rag.embed import embed
+
+    # The vectors all-MiniLM-L6-v2 gives these texts, stored (see snippets/rag/frozen.py).
+    from snippets.rag.frozen import frozen_embed as embed
 
     pipe = RagPipeline.build(load_mini_guide("en"), "en", embed)
     question = "At what time is the team wiki re-indexed every night?"

@@ -115,7 +115,9 @@ if __name__ == "__main__":
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from snippets.rag.corpus import load_mini_guide
-    from snippets.rag.embed import embed
+
+    # The vectors all-MiniLM-L6-v2 gives these texts, stored (see snippets/rag/frozen.py).
+    from snippets.rag.frozen import frozen_embed as embed
 
     # The frozen mini guide (not the live pages), so that this output can be recorded.
     pages = [

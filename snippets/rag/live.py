@@ -2,8 +2,9 @@
 
 Embedding every chunk of the guide in three languages takes minutes on a two-core CPU, so the
 live index is two-level: BM25 over every chunk, and one dense vector per page for its title
-and first section (the short answer), which is about what all-MiniLM-L6-v2 reads anyway
-(256 word pieces). Hybrid fuses the two page rankings with RRF."""
+and first section (the short answer; all-MiniLM-L6-v2 reads at most 256 word pieces of it,
+and the lab passes an embedder that stops at 128). Hybrid fuses the two page rankings
+with RRF."""
 
 from __future__ import annotations
 

@@ -150,7 +150,9 @@ def ask(pipe: RagPipeline, question: str, k: int = 4, mode: str = "hybrid") -> s
 
 if __name__ == "__main__":
     from snippets.rag.corpus import load_mini_guide, load_questions
-    from snippets.rag.embed import embed
+
+    # The vectors all-MiniLM-L6-v2 gives these texts, stored (see snippets/rag/frozen.py).
+    from snippets.rag.frozen import frozen_embed as embed
 
     question = {q["id"]: q for q in load_questions()}["q25"]
     for lang in ["en", "zh", "ru"]:

@@ -9,6 +9,8 @@ for every approximate method."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +59,19 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
 # --8<-- [end:exact]
 
 
+@contextmanager
+def blas_kmeans() -> Iterator[None]:
+    """Let k-means assign points to centroids with BLAS from 20 points up, as Faiss did by
+    default before (faiss-cpu 1.15.1 waits for 128,000). Training PQ on 8-dimensional
+    sub-vectors becomes ten times faster; the centroids here are the same."""
+    before = faiss.cvar.distance_compute_blas_threshold
+    faiss.cvar.distance_compute_blas_threshold = 20
+    try:
+        yield
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = before
+
+
 # --8<-- [start:indexes]
 def flat_index(base: np.ndarray) -> faiss.Index:
     """Exact search, vectors stored as they are: 4 d bytes per vector."""
@@ -78,7 +93,8 @@ def pq_index(base: np.ndarray, m: int = 48, nbits: int = 8) -> faiss.IndexPQ:
     """Product quantization: split each vector into m sub-vectors and store, for each, the id
     of its nearest of 2**nbits sub-centroids: m * nbits / 8 bytes per vector."""
     index = faiss.IndexPQ(base.shape[1], m, nbits, faiss.METRIC_INNER_PRODUCT)
-    index.train(base[:10_000])  # 39 training points per sub-centroid is plenty
+    with blas_kmeans():  # BLAS k-means: ten times faster here, same centroids
+        index.train(base[:10_000])  # 39 training points per sub-centroid is plenty
     index.add(base)
     return index
 

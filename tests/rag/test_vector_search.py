@@ -3,10 +3,12 @@ have the advertised size, and HNSW at the page's settings reaches the recall the
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
 from snippets.rag.vector_search import (
+    blas_kmeans,
     exact_search,
     flat_index,
     hnsw_index,
@@ -57,6 +59,21 @@ def test_pq_stores_m_bytes_per_vector():
     error = np.linalg.norm(index.sa_decode(codes) - base[:5], axis=1)
     spread = np.linalg.norm(base[:5] - base[5:10], axis=1)
     assert (error > 0).all() and error.mean() < 0.5 * spread.mean()
+
+
+def test_blas_kmeans_trains_the_same_codebooks_and_restores_the_setting():
+    base, _ = make_vectors(10_000, 1, dim=32, seed=2)
+    default = faiss.cvar.distance_compute_blas_threshold
+    plain = faiss.IndexPQ(32, 4, 8, faiss.METRIC_INNER_PRODUCT)
+    plain.train(base)
+    fast = pq_index(base, m=4)  # trains inside blas_kmeans()
+    np.testing.assert_array_equal(
+        faiss.vector_to_array(fast.pq.centroids), faiss.vector_to_array(plain.pq.centroids)
+    )
+    assert faiss.cvar.distance_compute_blas_threshold == default
+    with blas_kmeans():
+        assert faiss.cvar.distance_compute_blas_threshold == 20
+    assert faiss.cvar.distance_compute_blas_threshold == default
 
 
 def test_recall_at_k_counts_overlap():
