@@ -84,13 +84,13 @@ if __name__ == "__main__":
     print("after the note is indexed: ", "refuse" if after is None else [c.slug for c in after])
     print()
     print("Best dense cosine: answerable vs unanswerable questions")
-    print("lang  answerable (median)  unanswerable (median)   AUC  refusals at 0.3 (ans / unans)")
+    print("lang  answerable (median)  unanswerable (median)    AUC  refusals at 0.3 (ans / unans)")
     answerable, unanswerable = load_questions(), load_unanswerable()
     for lang in ("en", "zh", "ru"):
         p = pipe if lang == "en" else RagPipeline.build(load_mini_guide(lang), lang, embed)
         pos = top_cosine(p, [q[lang] for q in answerable])
         neg = top_cosine(p, [q[lang] for q in unanswerable])
         print(
-            f"{lang:<4}  {np.median(pos):19.2f}  {np.median(neg):21.2f}  {auc(pos, neg):5.2f}"
+            f"{lang:<4}  {np.median(pos):19.2f}  {np.median(neg):21.2f}  {auc(pos, neg):6.3f}"
             f"  {(pos < 0.3).sum():>3}/{len(pos)} {(neg < 0.3).sum():>6}/{len(neg)}"
         )

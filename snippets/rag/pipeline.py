@@ -13,7 +13,7 @@ import numpy as np
 from snippets.rag.corpus import Chunk, Section, chunk_sections
 from snippets.rag.retrieve import BM25, DenseIndex, rrf, tokenize
 
-# all-MiniLM-L6-v2 reads at most 256 word pieces. English needs ~0.22 pieces per character,
+# all-MiniLM-L6-v2 reads at most 256 word pieces. English needs ~0.23 pieces per character,
 # Chinese and Russian ~0.8 (see snippets/rag/embed.py), so the chunk size is per language.
 CHUNK_SIZE = {"en": 1000, "zh": 300, "ru": 300}
 

@@ -4,7 +4,12 @@ embeddings): exact flat search, IVF, product quantization (Faiss) and HNSW (hnsw
 The vectors are synthetic: 100 cluster centres, variation along a shared 32-dimensional
 subspace, small isotropic noise, then L2-normalised. Real sentence embeddings are similarly
 clustered with a low intrinsic dimension; uniformly random vectors would be the worst case
-for every approximate method."""
+for every approximate method.
+
+The figure docs/assets/figures/rag/vector-search.svg holds timings, which vary from run to
+run, so no test rewrites it; regenerate it with
+    python -c "from snippets.rag.vector_search import *; write_figure(benchmark(*make_vectors(20_000, 200)))"
+"""
 
 from __future__ import annotations
 

@@ -96,3 +96,26 @@ def test_chain_returns_the_model_answer_as_a_string(fake_embed):
     retriever = build_retriever(mini_docs(), LocalEmbeddings(fake_embed), k=2)
     llm = FakeListChatModel(responses=["B starts at zero [1]."])
     assert rag_chain(retriever, llm).invoke("LoRA?") == "B starts at zero [1]."
+
+
+def test_which_components_are_runnables(fake_embed):
+    # The page: prompts, chat models, retrievers, output parsers and tools are Runnables;
+    # embeddings, vector stores, loaders and splitters are not (as_retriever() bridges).
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import tool
+    from langchain_core.vectorstores import InMemoryVectorStore
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    @tool
+    def lookup(query: str) -> str:
+        """Look a term up."""
+        return query
+
+    embeddings = LocalEmbeddings(fake_embed)
+    store = InMemoryVectorStore(embeddings)
+    runnables = [PROMPT, FakeListChatModel(responses=["x"]), StrOutputParser(), lookup]
+    runnables.append(store.as_retriever())
+    assert all(isinstance(r, Runnable) for r in runnables)
+    others = [embeddings, store, GuideLoader("en"), RecursiveCharacterTextSplitter()]
+    assert not any(isinstance(o, Runnable) for o in others)
