@@ -11,7 +11,9 @@ lines.on("line", (line) => {
   let reply;
   try {
     const { tex, display } = JSON.parse(line);
-    reply = { html: katex.renderToString(tex, { displayMode: display, throwOnError: true }) };
+    // HTML output only (half the elements of HTML+MathML); the hook labels each formula
+    // with its TeX source for screen readers instead.
+    reply = { html: katex.renderToString(tex, { displayMode: display, throwOnError: true, output: "html" }) };
   } catch (error) {
     reply = { error: String(error.message || error) };
   }

@@ -92,6 +92,10 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     html = _fix_links(html, page, files)
     if tokens and tokens[0]["level"] == 1:
         page.title = tokens[0]["name"]
+    first_paragraph = re.search(r"<p>(.*?)</p>", html, re.DOTALL)
+    if first_paragraph and not page.meta.get("description"):
+        text = " ".join(html_lib.unescape(TAGS.sub("", first_paragraph[1])).split())
+        page.meta["description"] = text if len(text) <= 160 else text[:157].rsplit(" ", 1)[0] + "…"
     page.toc = get_toc(_nest(tokens))
     return html
 

@@ -78,7 +78,11 @@ def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files
             rendered = render(tex, display)
         except ValueError as error:
             raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex!r}: {error}") from error
-        return f'<{match["tag"]} class="arithmatex">{rendered}</{match["tag"]}>'
+        label = html.escape(tex, quote=True)
+        return (
+            f'<{match["tag"]} class="arithmatex" role="math" aria-label="{label}">'
+            f'<span aria-hidden="true">{rendered}</span></{match["tag"]}>'
+        )
 
     content = MATH.sub(replace, content)
     page.meta["math"] = True

@@ -39,9 +39,12 @@ def server(site_dir: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian Chromium driven by Playwright. Skipped without it, except under CI=true."""
+    """Debian Chromium driven by Playwright. Skipped without it, except under CI=true.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in the thread while
+    it is open, which would break asyncio.run() in tests that a worker runs later."""
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but Debian's chromium is not installed (apt-get install chromium)")

@@ -55,7 +55,7 @@ def test_no_serious_or_critical_violations(browser, server: str, site_dir: Path,
             ".every(e => e.querySelector('.katex'))",
             timeout=15_000,
         )
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
+        page.evaluate("() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(r)))")
         page.add_script_tag(content=axe_source)
         violations = page.evaluate(
             """async () => {

@@ -81,3 +81,29 @@ def test_chinese_index_is_segmented_by_jieba(site_dir: Path) -> None:
     assert "广播规则" in (ROOT / "docs/zh/ml-fundamentals/broadcasting.md").read_text("utf-8")
     for word in jieba.cut("广播规则"):
         assert word in words
+
+
+def test_every_page_has_description_canonical_and_hreflang_links(site_dir: Path) -> None:
+    import re
+
+    problems = []
+    pages = [p for p in site_dir.rglob("index.html") if "search" not in p.parts]
+    assert len(pages) > 30
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        rel = page.relative_to(site_dir).as_posix()
+        if 'http-equiv="refresh"' in html:
+            continue  # redirect stubs
+        description = re.search(r'<meta name="description" content="([^"]+)"', html)
+        if not description or len(description[1]) < 20:
+            problems.append(f"{rel}: no meta description")
+        if not re.search(r'<link rel="canonical" href="https://', html):
+            problems.append(f"{rel}: no absolute canonical URL")
+        langs = set(re.findall(r'<link rel="alternate" href="https://[^"]+" hreflang="([^"]+)"', html))
+        if langs != {"en", "zh", "ru", "x-default"}:
+            problems.append(f"{rel}: hreflang links {sorted(langs)}")
+    for lang_dir in ("", "zh/", "ru/"):
+        for name in ("404.html", "sitemap.xml"):
+            if not (site_dir / lang_dir / name).exists():
+                problems.append(f"{lang_dir}{name}: missing")
+    _fail_with(problems)

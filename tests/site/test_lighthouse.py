@@ -6,7 +6,9 @@ built site served with gzip like GitHub Pages. Budgets: Performance >= 95;
 Accessibility, Best Practices and SEO = 100. The summary of every run is printed.
 
 The four kinds: the home page, the page with the most formulas, the page with the most
-code blocks, and a lab.
+code blocks, and a lab. Lighthouse's performance score varies from run to run with the
+machine's load, so each page is measured RUNS times and judged on the median run, as
+Lighthouse's own documentation recommends; the other categories must hold in every run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
 BUDGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 LAB = "ml-fundamentals/lab-broadcasting/"
+RUNS = 3
 
 
 def _most(site: Path, pattern: str) -> str:
@@ -81,9 +84,18 @@ def test_lighthouse_budgets(server: str, site_dir: Path, lang: str) -> None:
     problems = []
     for kind, path in page_kinds(site_dir).items():
         url = server + lang_root(lang) + path
-        report = lighthouse(url)
-        scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}
-        print(f"lighthouse {lang} {kind:5} {scores} /{lang_root(lang)}{path}")
+        reports = [lighthouse(url) for _ in range(RUNS)]
+        runs = [{k: round(v["score"] * 100) for k, v in r["categories"].items()} for r in reports]
+        order = sorted(range(RUNS), key=lambda i: runs[i]["performance"])
+        median = order[RUNS // 2]
+        report = reports[median]
+        scores = dict(runs[median])
+        for category in BUDGETS:
+            if category != "performance":
+                scores[category] = min(run[category] for run in runs)
+        perf_runs = [run["performance"] for run in runs]
+        print(f"lighthouse {lang} {kind:5} {scores} (performance runs {perf_runs}) "
+              f"/{lang_root(lang)}{path}")
         for category, budget in BUDGETS.items():
             if scores[category] < budget:
                 problems.append(f"{lang} {kind} /{lang_root(lang)}{path}: {category} "

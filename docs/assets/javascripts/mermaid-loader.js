@@ -1,6 +1,7 @@
-// Mermaid is 3.5 MB: load it only on pages that have a diagram. Material draws
-// diagrams with the global `mermaid` and would fetch it from a CDN if it were missing;
-// this stub stands in for it and loads the site's own copy on the first render.
+// Mermaid is 3.5 MB: load it only when a diagram is about to scroll into view. Material
+// draws diagrams with the global `mermaid` (and would fetch it from a CDN if it were
+// missing); this stub stands in for it, waits until the diagram's source block nears
+// the viewport, then loads the site's own copy and renders.
 (() => {
   const src = new URL("../vendor/mermaid/mermaid.min.js", document.currentScript.src);
   let config = {};
@@ -13,14 +14,33 @@
       tag.onerror = () => reject(new Error(`could not load ${src.href}`));
       document.head.appendChild(tag);
     }));
-  window.mermaid = {
+  const nearViewport = (text) =>
+    new Promise((resolve) => {
+      const block = [...document.querySelectorAll("pre.mermaid")].find(
+        (pre) => pre.textContent.trim() === text.trim(),
+      );
+      if (!block || !("IntersectionObserver" in window)) return resolve();
+      const observer = new IntersectionObserver(
+        (entries) => {
+          if (entries.some((entry) => entry.isIntersecting)) {
+            observer.disconnect();
+            resolve();
+          }
+        },
+        { rootMargin: "400px 0px" },
+      );
+      observer.observe(block);
+    });
+  const stub = {
     initialize(options) {
       config = options;
     },
-    async render(...args) {
+    async render(id, text, ...rest) {
+      await nearViewport(text);
       const real = await load();
       real.initialize(config);
-      return real.render(...args);
+      return real.render(id, text, ...rest);
     },
   };
+  window.mermaid = stub;
 })();

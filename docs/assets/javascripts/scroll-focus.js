@@ -14,4 +14,6 @@
     }
   };
   document$.subscribe(({ body }) => requestAnimationFrame(() => window.fgMarkScrollable(body)));
+  // Web fonts (KaTeX's among them) change widths once they arrive: check again then.
+  document.fonts?.ready.then(() => window.fgMarkScrollable(document.body));
 })();
