@@ -95,7 +95,7 @@ def test_every_page_has_description_canonical_and_hreflang_links(site_dir: Path)
         if 'http-equiv="refresh"' in html:
             continue  # redirect stubs
         description = re.search(r'<meta name="description" content="([^"]+)"', html)
-        if not description or len(description[1]) < 20:
+        if not description or len(description[1].strip()) < 8:
             problems.append(f"{rel}: no meta description")
         if not re.search(r'<link rel="canonical" href="https://', html):
             problems.append(f"{rel}: no absolute canonical URL")
