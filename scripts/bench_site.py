@@ -41,6 +41,7 @@ COPY = ["mkdocs.yml", "mkdocs.zh.yml", "mkdocs.ru.yml", "docs", "snippets", "scr
 
 
 def copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True)
     for rel in COPY:
         src = ROOT / rel
         if src.is_dir():

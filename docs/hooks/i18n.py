@@ -12,19 +12,25 @@
   x-default, English), used by overrides/main.html.
 * FG_SITE_ROOT: when set (scripts/deploy.py sets it to the release's URL), each
   language's site_url is rebuilt below it, so canonical and hreflang URLs follow.
+* Search index size: Material writes search_index.json with every non-ASCII character
+  escaped (\\uXXXX, six bytes for one Cyrillic letter). It is rewritten as UTF-8, which
+  halves the Chinese and Russian indexes and keeps them under the 300 KB (gzip) budget.
 * The language switch (see overrides/partials/alternate.html) links to the same page in
   every language; that needs nothing here because every page exists in every language.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+from pathlib import Path
 from urllib.parse import urljoin
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
@@ -123,3 +129,11 @@ def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav: object
     english = next(link for link in links if link["lang"] == "en")
     page.hreflang = [*links, {"lang": "x-default", "href": english["href"]}]
     return context
+
+
+@event_priority(-100)  # after the search plugin has written its index
+def on_post_build(config: MkDocsConfig) -> None:
+    index = Path(config.site_dir) / "search" / "search_index.json"
+    if index.exists():
+        data = json.loads(index.read_text(encoding="utf-8"))
+        index.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
