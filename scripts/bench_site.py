@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.site.pages import page_kinds  # noqa: E402
 from tests.site.static_server import serve  # noqa: E402
 
 LANGS = {"en": ("mkdocs.yml", ""), "zh": ("mkdocs.zh.yml", "zh/"), "ru": ("mkdocs.ru.yml", "ru/")}
@@ -98,27 +99,6 @@ def rebuild_time(root: Path, page: str = "docs/en/ml-fundamentals/broadcasting.m
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-
-
-def page_kinds(site: Path) -> dict[str, str]:
-    def most(pattern: str) -> str:
-        best, count = "", -1
-        for html in site.glob("*/*/index.html"):
-            rel = html.parent.relative_to(site).as_posix()
-            if rel.split("/")[0] in ("zh", "ru", "search", "about") or "/lab-" in f"/{rel}":
-                continue
-            n = len(re.findall(pattern, html.read_text(encoding="utf-8")))
-            if n > count:
-                best, count = rel + "/", n
-        return best
-
-    return {
-        "home": "",
-        "question": "ml-fundamentals/broadcasting/",
-        "formulas": most(r'class="arithmatex"'),
-        "code": most(r'<div class="language-python highlight">'),
-        "lab": "ml-fundamentals/lab-broadcasting/",
-    }
 
 
 def browser_measures(site: Path) -> tuple[dict[tuple[str, str], int], dict[str, float]]:

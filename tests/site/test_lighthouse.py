@@ -15,42 +15,25 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from .conftest import CHROMIUM, LANGS, lang_root
+from .pages import page_kinds
 
 pytestmark = [pytest.mark.browser, pytest.mark.lighthouse]
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
 BUDGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
-LAB = "ml-fundamentals/lab-broadcasting/"
 RUNS = 3
 
 
-def _most(site: Path, pattern: str) -> str:
-    """The English page (URL path) with the most matches of pattern."""
-    best, count = "", -1
-    for html in site.glob("*/*/index.html"):
-        rel = html.parent.relative_to(site).as_posix()
-        if rel.split("/")[0] in ("zh", "ru", "search", "about") or "/lab-" in f"/{rel}":
-            continue
-        n = len(re.findall(pattern, html.read_text(encoding="utf-8")))
-        if n > count:
-            best, count = rel + "/", n
-    return best
-
-
-def page_kinds(site: Path) -> dict[str, str]:
-    return {
-        "home": "",
-        "math": _most(site, r'class="arithmatex"'),
-        "code": _most(site, r'<div class="language-python highlight">'),
-        "lab": LAB,
-    }
+def gated_pages(site: Path) -> dict[str, str]:
+    """The four kinds the issue names: home, formula-heavy, code-heavy, lab."""
+    kinds = page_kinds(site)
+    return {kind: kinds[kind] for kind in ("home", "formulas", "code", "lab")}
 
 
 def lighthouse(url: str) -> dict:
@@ -82,7 +65,7 @@ def failing_audits(report: dict, category: str) -> list[str]:
 @pytest.mark.parametrize("lang", LANGS)
 def test_lighthouse_budgets(server: str, site_dir: Path, lang: str) -> None:
     problems = []
-    for kind, path in page_kinds(site_dir).items():
+    for kind, path in gated_pages(site_dir).items():
         url = server + lang_root(lang) + path
         reports = [lighthouse(url) for _ in range(RUNS)]
         runs = [{k: round(v["score"] * 100) for k, v in r["categories"].items()} for r in reports]

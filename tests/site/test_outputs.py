@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_checks import load_script
+from .modules import load_script
 
 snippet_outputs = load_script("snippet_outputs")
 ROOT = Path(__file__).resolve().parents[2]
