@@ -34,14 +34,6 @@ from snippets.inference.logits_processors import (
 BATCH, VOCAB, SEQ = 6, 40, 15
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny matrices run far faster on one thread than on a shared, busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture
 def batch() -> tuple[torch.Tensor, torch.Tensor]:

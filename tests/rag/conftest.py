@@ -1,12 +1,10 @@
-"""Shared fixtures for the RAG tests: a fast, deterministic stand-in for the embedding model,
-and one torch thread for the tests that run the real one."""
+"""Shared fixtures for the RAG tests: a fast, deterministic stand-in for the embedding model.
+(One torch thread per test comes from tests/conftest.py.)"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import sys
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -27,17 +25,3 @@ def hashing_embed(texts: list[str], dim: int = 256) -> np.ndarray:
 @pytest.fixture
 def fake_embed():
     return hashing_embed
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """A small encoder on a shared two-core machine: one intra-op thread is faster and
-    steadier than two that wait for each other. Only where a test module imported torch."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
