@@ -8,7 +8,7 @@
   match nbconvert's ids for non-Latin headings; it is rebuilt from the final headings.
 * Third-party scripts: nbconvert's template loads MathJax (with an empty src here) and,
   for notebooks with diagrams, Mermaid from a CDN. Both are removed: lab math is rendered
-  by the site's own KaTeX (assets/javascripts/katex-init.js) and labs draw no diagrams.
+  by the site's own KaTeX (assets/javascripts/site.js (part 1)) and labs draw no diagrams.
 * Links: Markdown cells are rendered by nbconvert, not MkDocs, so `page.md#anchor` links
   are rewritten here to the page's URL; a link to a missing page is an error.
 """
@@ -32,7 +32,9 @@ ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*">[^<]*</a>')
 MD_LINK = re.compile(r'href="(?P<path>[^":#?]+\.md)(?P<fragment>#[^"]*)?"')
 TAGS = re.compile(r"<[^>]+>")
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
-CDN_MODULE = re.compile(r'<script type="module">(?:(?!</script>).)*https://cdn(?:(?!</script>).)*</script>', re.DOTALL)
+CDN_MODULE = re.compile(
+    r'<script type="module">(?:(?!</script>).)*https://cdn(?:(?!</script>).)*</script>', re.DOTALL
+)
 
 
 def is_lab(page: Page) -> bool:
@@ -129,10 +131,17 @@ _original_nb2html = getattr(convert.nb2html, "__wrapped__", convert.nb2html)
 
 @cache
 def _inputs_digest() -> str:
-    """Digest of every file a lab may read: snippets/ (code and data) and the pages."""
+    """Digest of every file a lab may read: snippets/ (code and data) and the pages.
+
+    The site's templates and build hooks (docs/overrides, docs/hooks) are not inputs of a
+    lab's code, so editing them does not re-run the labs.
+    """
     digest = hashlib.sha256()
+    skip = {ROOT / "docs" / "hooks", ROOT / "docs" / "overrides"}
     for folder in (ROOT / "snippets", ROOT / "docs"):
         for path in sorted(folder.rglob("*")):
+            if skip.intersection(path.parents):
+                continue
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(ROOT).as_posix().encode())
                 digest.update(path.read_bytes())
@@ -204,6 +213,7 @@ BIG_STYLE = 50_000
 SHARED_CSS = "assets/stylesheets/notebook.css"
 _shared_css: dict[str, str] = {}
 _lab_classes: set[str] = set()
+_lab_var_uses: set[str] = set()
 
 
 def _rules(css: str) -> list[tuple[str, str]]:
@@ -283,10 +293,91 @@ def _externalise_styles(html: str, page: Page) -> str:
         if len(css) < BIG_STYLE:
             return match[0]
         _shared_css[hashlib.sha256(css.encode()).hexdigest()] = css
-        href = get_relative_url(SHARED_CSS, page.url)
-        return f'<link rel="stylesheet" href="{href}">'
+        # overrides/main.html links it from <head>, where instant navigation manages it
+        # and where it does not restyle the page when the bundle makes URLs absolute.
+        page.meta["notebook_css"] = SHARED_CSS
+        return ""
 
-    return STYLE.sub(replace, html)
+    html = STYLE.sub(replace, html)
+    _lab_var_uses.update(VAR_USE.findall(html))  # inline styles and the small <style> blocks
+    return html
+
+
+VAR_USE = re.compile(r"var\(\s*(--[\w-]+)")
+CUSTOM_PROPERTY = re.compile(r"\s*(--[\w-]+)\s*:")
+
+
+def _declarations(block: str) -> list[str]:
+    """Split a declaration block on semicolons outside strings and brackets (data URIs)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(block):
+        if quote:
+            if char == quote and block[i - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == ";" and depth == 0:
+            parts.append(block[start:i])
+            start = i + 1
+    parts.append(block[start:])
+    return [part for part in parts if part.strip()]
+
+
+def prune_variables(css: str, also_used: str = "") -> str:
+    """Drop custom properties (--name: ...) that nothing reads through var(--name).
+
+    JupyterLab's theme defines about 560 of them (icons as data URIs among them) and a
+    lab reads about 80. Reads in `also_used` (the site's other stylesheets) count too.
+    """
+    definitions: dict[str, list[str]] = {}
+    used = set(VAR_USE.findall(also_used))
+
+    def scan(text: str) -> None:
+        for prelude, block in _rules(text):
+            if prelude.startswith(("@media", "@supports", "@layer")):
+                scan(block)
+                continue
+            for declaration in _declarations(block):
+                name = CUSTOM_PROPERTY.match(declaration)
+                if name:
+                    definitions.setdefault(name[1], []).append(declaration)
+                else:
+                    used.update(VAR_USE.findall(declaration))
+
+    scan(css)
+    pending = list(used)
+    while pending:
+        for declaration in definitions.get(pending.pop(), []):
+            for name in VAR_USE.findall(declaration):
+                if name not in used:
+                    used.add(name)
+                    pending.append(name)
+
+    def rebuild(text: str) -> str:
+        kept = []
+        for prelude, block in _rules(text):
+            if not prelude:
+                continue
+            if prelude.startswith(("@media", "@supports", "@layer")):
+                inner = rebuild(block)
+                if inner:
+                    kept.append(f"{prelude}{{{inner}}}")
+                continue
+            if prelude.startswith("@"):
+                kept.append(f"{prelude}{{{block}}}" if block else f"{prelude};")
+                continue
+            declarations = [
+                d for d in _declarations(block) if not (m := CUSTOM_PROPERTY.match(d)) or m[1] in used
+            ]
+            if declarations:
+                kept.append(f"{prelude}{{{';'.join(d.strip() for d in declarations)}}}")
+        return "".join(kept)
+
+    return rebuild(css)
 
 
 def on_post_build(config: MkDocsConfig) -> None:
@@ -294,6 +385,13 @@ def on_post_build(config: MkDocsConfig) -> None:
         return
     used = _lab_classes | {"jupyter-wrapper"}
     css = "".join(purge(text, used) for text in _shared_css.values())
+    stylesheets = Path(config.site_dir) / "assets" / "stylesheets"
+    others = "".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted(stylesheets.glob("*.css"))
+        if path.name != Path(SHARED_CSS).name
+    )
+    css = prune_variables(css, also_used=others + "".join(f"var({name})" for name in _lab_var_uses))
     target = Path(config.site_dir) / SHARED_CSS
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(css, encoding="utf-8")

@@ -168,3 +168,57 @@ def test_lab_is_rendered_with_its_outputs(visit, server: str, lang: str) -> None
     for anchor in ("cases", "pairwise", "view-vs-copy", "silent-bug"):
         assert v.page.locator(f"h2#{anchor}").count() == 1
     assert v.errors == [], "\n".join(v.errors)
+
+
+@pytest.mark.parametrize("system", ["light", "dark"])
+def test_palette_follows_the_system_until_the_reader_switches(browser, server: str, system: str) -> None:
+    """overrides/partials/javascripts/palette.html replaces Material's palette code."""
+    context = browser.new_context(color_scheme=system)
+    try:
+        page = context.new_page()
+        page.goto(server + A4, wait_until="load")
+        scheme = lambda: page.evaluate("document.body.dataset.mdColorScheme")  # noqa: E731
+        expected = {"light": "default", "dark": "slate"}[system]
+        assert scheme() == expected
+        toggle = page.locator("[data-fg-component=palette] label:not([hidden])")
+        assert toggle.count() == 1, "exactly one palette toggle must be visible"
+        toggle.click()
+        switched = "slate" if expected == "default" else "default"
+        assert scheme() == switched
+        page.wait_for_function("!document.body.hasAttribute('data-md-color-switching')")
+        assert page.locator("meta[name=theme-color]").get_attribute("content").startswith("#")
+        page.reload(wait_until="load")
+        assert scheme() == switched, "the reader's choice must survive a reload"
+        page.locator("[data-fg-component=palette] label:not([hidden])").click()
+        assert scheme() == expected
+    finally:
+        context.close()
+
+
+def test_start_up_does_not_restyle_the_page(visit, server: str) -> None:
+    """What overrides/partials/early.html does before the body exists."""
+    v = visit(server + "ml-fundamentals/matrix-rank/")
+    classes = v.page.evaluate("document.documentElement.className").split()
+    assert "js" in classes and "no-js" not in classes
+    hrefs = v.page.evaluate(
+        "[...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.getAttribute('href'))"
+    )
+    assert hrefs and all(h.startswith("http") for h in hrefs), hrefs
+    # Material's palette component is not mounted: it would add <meta name=color-scheme>.
+    assert v.page.locator("meta[name=color-scheme]").count() == 0
+    assert v.errors == [], "\n".join(v.errors)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_lab_loads_no_math_javascript(browser, server: str, lang: str) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(server + lang_root(lang) + "ml-fundamentals/lab-warm-up-math/", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".jp-MarkdownOutput .arithmatex .katex").count() >= 5
+        assert not [url for url in requests if url.endswith(".js") and "katex" in url], requests
+    finally:
+        context.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .modules import load_hook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,3 +53,56 @@ def test_russian_search_override_is_materials_file_plus_the_patch() -> None:
     ours = (ROOT / "docs/overrides/assets/javascripts/lunr/min/lunr.ru.min.js").read_text("utf-8")
     assert ours.startswith(original), "Material's lunr.ru.min.js changed: re-create the override"
     assert "__fgStemmed" in ours[len(original) :]
+
+
+prerender_math = load_hook("prerender_math")
+
+
+class _Page:
+    """The little of mkdocs' Page that the math hook reads."""
+
+    def __init__(self) -> None:
+        self.meta: dict = {}
+        self.file = type("File", (), {"src_uri": "lab-x.py"})()
+
+
+def test_lab_math_is_rendered_in_markdown_cells_only() -> None:
+    if prerender_math._renderer() is None:
+        pytest.fail("Node.js is needed to render math at build time (make setup installs it)")
+    cell = '<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput">'
+    html = (
+        f"{cell}<p>Rank-$k$ error <code>$HOME</code> and $$x^2$$</p><div>$y$</div></div>"
+        '<div class="jp-OutputArea-output"><pre>costs $5 and $6</pre></div>'
+    )
+    page = _Page()
+    out = prerender_math.on_page_content(html, page, None, None)
+    assert out.count('class="arithmatex"') == 3  # $k$, $$x^2$$ and $y$ in the nested div
+    assert 'aria-label="k"' in out and 'aria-label="x^2" style="display:block"' in out
+    assert "<code>$HOME</code>" in out and "costs $5 and $6" in out
+    assert page.meta["math"] is True
+
+
+def test_font_subsets_keep_every_character_asked_for(tmp_path: Path) -> None:
+    from fontTools.ttLib import TTFont
+
+    source = prerender_math.SOURCE_FONTS
+    sizes = prerender_math.subset_fonts(source, tmp_path, "xyz(1)∑")
+    assert sizes, "no KaTeX fonts found"
+    for name, (before, after) in sizes.items():
+        assert after < before, name
+        full = set(TTFont(source / name).getBestCmap() or {})
+        cut = set(TTFont(tmp_path / name).getBestCmap() or {})
+        assert cut == full & {ord(c) for c in "xyz(1)∑"}, name
+
+
+def test_unused_custom_properties_are_pruned() -> None:
+    css = (
+        '.w{--a: 1px;--b: var(--a);--icon: url(data:image/svg+xml;base64,AAA;x);--unused: red}'
+        "@media screen{.w .x{margin:var(--b)}}"
+        ".w .y{--only-here: 2px;color:var(--site)}"
+    )
+    out = labs.prune_variables(css, also_used=".z{padding:var(--icon)}")
+    assert "--a: 1px" in out and "--b: var(--a)" in out  # --b is read, and reads --a
+    assert "--icon: url(data:image/svg+xml;base64,AAA;x)" in out  # read by another sheet
+    assert "--unused" not in out and "--only-here" not in out
+    assert "@media screen{.w .x{margin:var(--b)}}" in out and "color:var(--site)" in out

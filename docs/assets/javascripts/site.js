@@ -1,0 +1,198 @@
+// The site's own scripts, in one file so that a first view makes one request for them
+// (each request on a slow phone connection costs a round trip). Each part is
+// self-contained; Material's bundle runs before this file.
+//
+//   1. Math left for the browser (labs without build-time math, builds without Node.js)
+//   2. Mermaid, loaded when a diagram nears the viewport
+//   3. The language switch keeps the page
+//   4. The version selector of releases published with mike
+//   5. Tab stops for regions that scroll sideways
+
+// --- 1. Math ----------------------------------------------------------------------------
+// Math is rendered at build time (docs/hooks/prerender_math.py). This part renders what
+// is left when the site was built without Node.js: .arithmatex elements of Markdown pages
+// and $...$ in the Markdown cells of labs. It loads the site's own KaTeX only when there
+// is such math, on every page view, including views reached through instant navigation.
+(() => {
+  const base = new URL("../vendor/katex/", document.currentScript.src);
+  let loading = null;
+  const load = () =>
+    (loading ??= new Promise((resolve, reject) => {
+      const css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = new URL("katex.min.css", base).href;
+      document.head.appendChild(css);
+      const script = (name) =>
+        new Promise((done, fail) => {
+          const tag = document.createElement("script");
+          tag.src = new URL(name, base).href;
+          tag.onload = done;
+          tag.onerror = () => fail(new Error(`could not load ${tag.src}`));
+          document.head.appendChild(tag);
+        });
+      script("katex.min.js").then(() => script("auto-render.min.js")).then(resolve, reject);
+    }));
+  // Markdown pages: pymdownx.arithmatex wraps math in .arithmatex with \( \) and \[ \].
+  // Labs: nbconvert leaves $...$ and $$...$$ in the Markdown cells.
+  const targets = [
+    [".arithmatex:not(:has(.katex))", [
+      { left: "\\(", right: "\\)", display: false },
+      { left: "\\[", right: "\\]", display: true },
+    ]],
+    [".jp-MarkdownOutput", [
+      { left: "$$", right: "$$", display: true },
+      { left: "$", right: "$", display: false },
+    ]],
+  ];
+  const pending = (element) => element.matches(".arithmatex") || element.textContent.includes("$");
+  document$.subscribe(({ body }) => {
+    const found = targets.filter(([selector]) => [...body.querySelectorAll(selector)].some(pending));
+    if (!found.length) return;
+    load().then(() => {
+      for (const [selector, delimiters] of found) {
+        for (const element of body.querySelectorAll(selector)) {
+          renderMathInElement(element, { delimiters, throwOnError: false });
+        }
+      }
+      window.fgMarkScrollable?.(body);
+    });
+  });
+})();
+
+// --- 2. Mermaid -------------------------------------------------------------------------
+// Mermaid is 3.5 MB: load it only when a diagram is about to scroll into view. Material
+// draws diagrams with the global `mermaid` (and would fetch it from a CDN if it were
+// missing); this stub stands in for it, waits until the diagram's source block nears
+// the viewport, then loads the site's own copy and renders.
+(() => {
+  const src = new URL("../vendor/mermaid/mermaid.min.js", document.currentScript.src);
+  let config = {};
+  let loading = null;
+  const load = () =>
+    (loading ??= new Promise((resolve, reject) => {
+      const tag = document.createElement("script");
+      tag.src = src.href;
+      tag.onload = () => resolve(window.mermaid);
+      tag.onerror = () => reject(new Error(`could not load ${src.href}`));
+      document.head.appendChild(tag);
+    }));
+  const nearViewport = (text) =>
+    new Promise((resolve) => {
+      const block = [...document.querySelectorAll("pre.mermaid")].find(
+        (pre) => pre.textContent.trim() === text.trim(),
+      );
+      if (!block || !("IntersectionObserver" in window)) return resolve();
+      const observer = new IntersectionObserver(
+        (entries) => {
+          if (entries.some((entry) => entry.isIntersecting)) {
+            observer.disconnect();
+            resolve();
+          }
+        },
+        { rootMargin: "400px 0px" },
+      );
+      observer.observe(block);
+    });
+  const stub = {
+    initialize(options) {
+      config = options;
+    },
+    async render(id, text, ...rest) {
+      await nearViewport(text);
+      const real = await load();
+      real.initialize(config);
+      return real.render(id, text, ...rest);
+    },
+  };
+  window.mermaid = stub;
+})();
+
+// --- 3. Language switch -----------------------------------------------------------------
+// The language links (overrides/partials/alternate.html) already point to the same page
+// in the other language. Material would otherwise remap the click through the target's
+// sitemap, which only works when site_url matches the host, and falls back to the
+// language's home page. Stopping the event in the capture phase keeps the browser's
+// plain navigation to our link.
+document.addEventListener(
+  "click",
+  (event) => {
+    const target = event.target;
+    if (target instanceof Element && target.closest("a.md-select__link[hreflang]")) {
+      event.stopPropagation();
+    }
+  },
+  true,
+);
+
+// --- 4. Version selector ----------------------------------------------------------------
+// Version selector for releases published with mike (scripts/deploy.py).
+// Material's own selector looks for versions.json next to the language root, which is
+// right for English (/1.0/) but not for /1.0/zh/ or /1.0/ru/. This one finds the
+// version root from the language, keeps the language and the page when switching
+// versions, and does nothing in an unversioned build (no request at all).
+(() => {
+  if (document.querySelector('meta[name="fg:versioned"]')?.content !== "true") return;
+  const lang = document.documentElement.lang;
+  const languageRoot = new URL("../../", document.currentScript.src);
+  const versionRoot = new URL(lang === "en" ? "./" : "../", languageRoot);
+  const current = versionRoot.pathname.split("/").filter(Boolean).pop();
+  const languagePrefix = languageRoot.pathname.slice(versionRoot.pathname.length);
+
+  fetch(new URL("../versions.json", versionRoot))
+    .then((response) => (response.ok ? response.json() : []))
+    .then((versions) => {
+      if (!versions.length) return;
+      const topic = document.querySelector(".md-header__topic");
+      if (!topic || topic.querySelector(".md-version")) return;
+      const active =
+        versions.find((v) => v.version === current || v.aliases.includes(current)) || versions[0];
+      const page = () => location.pathname.slice(languageRoot.pathname.length) + location.hash;
+      const box = document.createElement("div");
+      box.className = "md-version";
+      const button = document.createElement("button");
+      button.className = "md-version__current";
+      button.setAttribute("aria-label", "Select version");
+      button.textContent = active.title;
+      const list = document.createElement("ul");
+      list.className = "md-version__list";
+      for (const version of versions) {
+        const item = document.createElement("li");
+        item.className = "md-version__item";
+        const link = document.createElement("a");
+        link.className = "md-version__link";
+        link.textContent = version.title;
+        link.href = new URL(`../${version.version}/${languagePrefix}`, versionRoot).href;
+        link.dataset.version = version.version;
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          event.stopPropagation();
+          location.href = link.href + page();
+        }, true);
+        item.appendChild(link);
+        list.appendChild(item);
+      }
+      box.append(button, list);
+      topic.appendChild(box);
+    });
+})();
+
+// --- 5. Scrollable regions --------------------------------------------------------------
+// Regions that scroll sideways (wide formulas, tables, lab code and outputs) must be
+// reachable by keyboard: give each one that actually overflows a tab stop.
+// KaTeX renders later (katex-init.js), so it calls window.fgMarkScrollable again.
+(() => {
+  const selector = [
+    ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table",
+    ".highlight-ipynb", ".jp-OutputArea-output pre", ".jp-RenderedText pre",
+  ].join(",");
+  window.fgMarkScrollable = (root) => {
+    for (const element of root.querySelectorAll(selector)) {
+      if (element.scrollWidth > element.clientWidth && !element.hasAttribute("tabindex")) {
+        element.setAttribute("tabindex", "0");
+      }
+    }
+  };
+  document$.subscribe(({ body }) => requestAnimationFrame(() => window.fgMarkScrollable(body)));
+  // Web fonts (KaTeX's among them) change widths once they arrive: check again then.
+  document.fonts?.ready.then(() => window.fgMarkScrollable(document.body));
+})();

@@ -1,0 +1,78 @@
+"""What the build does to the site's assets: KaTeX font subsets, lab math, lab styles.
+
+docs/hooks/prerender_math.py renders every formula at build time (lab Markdown cells
+included) and cuts KaTeX's fonts down to the characters the formulas use;
+docs/hooks/labs.py trims JupyterLab's stylesheet. These tests check the built site: a
+cut that dropped a glyph a formula needs, a lab formula left for the browser, or a
+stylesheet variable pruned while still read would each show up here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from fontTools.ttLib import TTFont
+
+from .conftest import LANGS, lang_root
+from .modules import load_hook
+
+ROOT = Path(__file__).resolve().parents[2]
+FONTS = "assets/vendor/katex/fonts"
+TAGS = re.compile(r"<[^>]+>")
+
+prerender_math = load_hook("prerender_math")
+
+
+def _pages(site: Path, lang: str) -> list[Path]:
+    root = site / lang_root(lang)
+    others = [site / other for other in LANGS if other != "en"] if lang == "en" else []
+    return [p for p in root.rglob("index.html") if not any(o in p.parents for o in others)]
+
+
+def _cmap(path: Path) -> set[int]:
+    return set(TTFont(path).getBestCmap() or {})
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_font_subsets_draw_every_formula_on_the_site(site_dir: Path, lang: str) -> None:
+    used: set[int] = set()
+    for page in _pages(site_dir, lang):
+        text = page.read_text(encoding="utf-8")
+        if "katex-html" in text:
+            for katex in BeautifulSoup(text, "html.parser").select(".katex-html"):
+                used.update(ord(c) for c in katex.get_text())
+    assert used, f"{lang}: no rendered formula found"
+    missing = {}
+    for source in sorted(prerender_math.SOURCE_FONTS.glob("*.woff2")):
+        built = site_dir / lang_root(lang) / FONTS / source.name
+        lost = (_cmap(source) & used) - _cmap(built)
+        if lost:
+            missing[source.name] = "".join(sorted(chr(c) for c in lost))
+    assert not missing, f"{lang}: glyphs cut that formulas use: {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_lab_math_is_rendered_at_build_time(site_dir: Path, lang: str) -> None:
+    labs = [p for p in _pages(site_dir, lang) if "jp-MarkdownOutput" in p.read_text(encoding="utf-8")]
+    assert labs, f"{lang}: no lab pages"
+    cell = re.compile(r'<div class="[^"]*jp-MarkdownOutput[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
+    code = re.compile(r"<(code|pre)\b.*?</\1>", re.DOTALL)
+    for page in labs:
+        text = page.read_text(encoding="utf-8")
+        prose = [TAGS.sub("", code.sub("", c)) for c in cell.findall(text)]
+        left = [p for p in prose if re.search(r"\$[^$]+\$", p)]
+        assert not left, f"{page.relative_to(site_dir)}: TeX left for the browser: {left[0][:120]!r}"
+    assert any('class="arithmatex"' in p.read_text(encoding="utf-8") for p in labs), "no lab formula rendered"
+
+
+def test_lab_stylesheet_keeps_every_variable_it_reads(site_dir: Path) -> None:
+    sheets = site_dir / "assets" / "stylesheets"
+    notebook = (sheets / "notebook.css").read_text(encoding="utf-8")
+    everything = "".join(p.read_text(encoding="utf-8") for p in sheets.glob("*.css"))
+    defined = set(re.findall(r"(--[\w-]+)\s*:", everything))
+    read = set(re.findall(r"var\(\s*(--[\w-]+)\s*\)", notebook))  # without a fallback value
+    assert read, "notebook.css reads no variables: was it trimmed to nothing?"
+    assert read <= defined, f"read but no longer defined: {sorted(read - defined)}"
