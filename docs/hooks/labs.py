@@ -8,7 +8,9 @@
   match nbconvert's ids for non-Latin headings; it is rebuilt from the final headings.
 * Third-party scripts: nbconvert's template loads MathJax (with an empty src here) and,
   for notebooks with diagrams, Mermaid from a CDN. Both are removed: lab math is rendered
-  by the site's own KaTeX (assets/javascripts/site.js (part 1)) and labs draw no diagrams.
+  at build time by docs/hooks/prerender_math.py and labs draw no diagrams.
+* Weight: JupyterLab's stylesheet becomes one shared file trimmed to what labs use, and
+  output figures become image files (see the sections below).
 * Links: Markdown cells are rendered by nbconvert, not MkDocs, so `page.md#anchor` links
   are rewritten here to the page's URL; a link to a missing page is an error.
 """
@@ -90,6 +92,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         return html
     html = CDN_MODULE.sub("", MATHJAX.sub("", html))
     html = _externalise_styles(html, page)
+    html = _externalise_images(html, page)
     html, tokens = _fix_headings(html, page.file.src_uri)
     html = _fix_links(html, page, files)
     if tokens and tokens[0]["level"] == 1:
@@ -113,6 +116,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 # lab's path and the cell's error.
 # ---------------------------------------------------------------------------------------
 
+import base64  # noqa: E402
 import hashlib  # noqa: E402
 import tempfile  # noqa: E402
 from functools import cache  # noqa: E402
@@ -380,7 +384,47 @@ def prune_variables(css: str, also_used: str = "") -> str:
     return rebuild(css)
 
 
+# ---------------------------------------------------------------------------------------
+# Output figures become files. nbconvert embeds each matplotlib figure in the page as a
+# base64 data URI: a third larger than the image, never cached, and downloaded before the
+# page can paint (the warm-up lab weighed 640 KB compressed). Each figure is written once
+# to assets/lab-figures/ under its content hash and linked with its size and
+# loading="lazy", so the text paints first and figures arrive as the reader scrolls.
+# ---------------------------------------------------------------------------------------
+
+DATA_IMAGE = re.compile(
+    r'<img\b(?P<before>[^>]*?)\ssrc="data:image/(?P<type>png|jpeg);base64,(?P<data>[^"]+)"'
+)
+FIGURES = "assets/lab-figures"
+_figures: dict[str, bytes] = {}
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's IHDR chunk."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _externalise_images(html: str, page: Page) -> str:
+    def replace(match: re.Match[str]) -> str:
+        data = base64.b64decode(match["data"])
+        suffix = "png" if match["type"] == "png" else "jpg"
+        name = f"{FIGURES}/{hashlib.sha256(data).hexdigest()[:20]}.{suffix}"
+        _figures[name] = data
+        size = png_size(data)
+        attrs = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        href = get_relative_url(name, page.url)
+        return f'<img{match["before"]} src="{href}"{attrs} loading="lazy" decoding="async"'
+
+    return DATA_IMAGE.sub(replace, html)
+
+
 def on_post_build(config: MkDocsConfig) -> None:
+    for name, data in _figures.items():
+        target = Path(config.site_dir) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     if not _shared_css:
         return
     used = _lab_classes | {"jupyter-wrapper"}

@@ -39,16 +39,21 @@ def server(site_dir: Path) -> Iterator[str]:
         yield url
 
 
+def require_chromium() -> None:
+    """Skip without Debian's Chromium, except under CI=true, where its absence fails."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but Debian's chromium is not installed (apt-get install chromium)")
+        pytest.skip("Debian chromium not installed; browser tests run in CI")
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian Chromium driven by Playwright. Skipped without it, except under CI=true.
 
     Module-scoped: Playwright's sync API keeps an event loop running in the thread while
     it is open, which would break asyncio.run() in tests that a worker runs later."""
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but Debian's chromium is not installed (apt-get install chromium)")
-        pytest.skip("Debian chromium not installed; browser tests run in CI")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -222,3 +222,21 @@ def test_lab_loads_no_math_javascript(browser, server: str, lang: str) -> None:
         assert not [url for url in requests if url.endswith(".js") and "katex" in url], requests
     finally:
         context.close()
+
+
+def test_lab_figures_are_files_drawn_in_their_own_shape(visit, server: str) -> None:
+    """docs/hooks/labs.py moves nbconvert's base64 figures to files, with their size."""
+    v = visit(server + "ml-fundamentals/lab-broadcasting/")
+    figures = v.page.locator(".jp-OutputArea-output img")
+    assert figures.count() >= 2
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        figure.scroll_into_view_if_needed()
+        figure.evaluate("img => img.decode()")
+        src, natural, drawn = figure.evaluate(
+            "img => [img.getAttribute('src'), img.naturalWidth / img.naturalHeight,"
+            " img.getBoundingClientRect().width / img.getBoundingClientRect().height]"
+        )
+        assert not src.startswith("data:"), "figure still embedded in the page"
+        assert abs(natural - drawn) < 0.02, f"{src}: drawn {drawn:.3f}, image {natural:.3f}"
+    assert v.errors == [], "\n".join(v.errors)

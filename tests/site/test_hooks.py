@@ -106,3 +106,28 @@ def test_unused_custom_properties_are_pruned() -> None:
     assert "--icon: url(data:image/svg+xml;base64,AAA;x)" in out  # read by another sheet
     assert "--unused" not in out and "--only-here" not in out
     assert "@media screen{.w .x{margin:var(--b)}}" in out and "color:var(--site)" in out
+
+
+page_weight = load_hook("page_weight")
+
+
+def test_plain_code_spans_are_unwrapped_and_styled_ones_kept() -> None:
+    html = (
+        '<div class="language-python highlight"><pre><span></span><code>'
+        '<span class="k">def</span><span class="w"> </span><span class="nf">f</span>'
+        '<span class="p">(</span><span class="n">x</span><span class="p">)</span></code></pre></div>'
+        '<p><span class="n">outside code</span></p>'
+    )
+    out = page_weight._code(html)
+    assert '<span class="k">def</span> <span class="nf">f</span><span class="p">(</span>x' in out
+    assert '<p><span class="n">outside code</span></p>' in out
+
+
+def test_svg_size_reads_points_and_pixels(tmp_path: Path) -> None:
+    figure = tmp_path / "f.svg"
+    figure.write_text('<?xml version="1.0"?>\n<svg width="417.6pt" height="260.1pt" viewBox="0 0 1 1">')
+    assert page_weight.svg_size(figure) == (557, 347)
+    figure.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="24" height="12">')
+    assert page_weight.svg_size(figure) == (24, 12)
+    figure.write_text('<svg viewBox="0 0 24 24">')
+    assert page_weight.svg_size(figure) is None
