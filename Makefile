@@ -40,8 +40,8 @@ build: $(STAMP)
 	$(PY) scripts/build.py
 
 # Every check and test, on two workers. The Lighthouse speed gate is `make lighthouse`:
-# it is not yet part of `make test` because the formula- and code-heaviest pages score
-# 92-99 from run to run against the required 95 (see CONTRIBUTING.md, "Speed gate").
+# it is not yet part of `make test`: the formula- and code-heaviest pages scored 92-99
+# from run to run against the required 95 (see CONTRIBUTING.md, "Speed gate").
 test: setup build
 	$(PY) -m pytest -n 2 --dist loadfile -m "not lighthouse"
 
