@@ -253,18 +253,27 @@ def _rules(css: str) -> list[tuple[str, str]]:
     return out
 
 
-def _split_selectors(prelude: str) -> list[str]:
-    """Split a selector list on commas outside parentheses and brackets (:is(a, b))."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(prelude):
-        if char in "([":
+def _split(text: str, separator: str) -> list[str]:
+    """Split on `separator` outside strings, parentheses and brackets.
+
+    Selector lists split on commas (`:is(a, b)` stays whole), declaration blocks on
+    semicolons (a data URI's `;base64,` stays whole).
+    """
+    parts, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            if char == quote and text[i - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
             depth += 1
         elif char in ")]":
             depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(prelude[start:i])
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-    parts.append(prelude[start:])
+    parts.append(text[start:])
     return parts
 
 
@@ -282,7 +291,7 @@ def purge(css: str, used: set[str]) -> str:
             elif block:
                 kept.append(f"{prelude}{{{block}}}")  # @font-face, @keyframes ...
             continue
-        selectors = [s for s in _split_selectors(prelude) if set(CSS_CLASS.findall(s)) <= used]
+        selectors = [s for s in _split(prelude, ",") if set(CSS_CLASS.findall(s)) <= used]
         if selectors:
             kept.append(f"{','.join(s.strip() for s in selectors)}{{{block}}}")
     return "".join(kept)
@@ -312,23 +321,7 @@ CUSTOM_PROPERTY = re.compile(r"\s*(--[\w-]+)\s*:")
 
 
 def _declarations(block: str) -> list[str]:
-    """Split a declaration block on semicolons outside strings and brackets (data URIs)."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, char in enumerate(block):
-        if quote:
-            if char == quote and block[i - 1] != "\\":
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == ";" and depth == 0:
-            parts.append(block[start:i])
-            start = i + 1
-    parts.append(block[start:])
-    return [part for part in parts if part.strip()]
+    return [part for part in _split(block, ";") if part.strip()]
 
 
 def prune_variables(css: str, also_used: str = "") -> str:
@@ -388,8 +381,9 @@ def prune_variables(css: str, also_used: str = "") -> str:
 # Output figures become files. nbconvert embeds each matplotlib figure in the page as a
 # base64 data URI: a third larger than the image, never cached, and downloaded before the
 # page can paint (the warm-up lab weighed 640 KB compressed). Each figure is written once
-# to assets/lab-figures/ under its content hash and linked with its size and
-# loading="lazy", so the text paints first and figures arrive as the reader scrolls.
+# to assets/lab-figures/ under its content hash and linked with its size; page_weight.py
+# then makes it load lazily, so the text paints first and figures arrive as the reader
+# scrolls.
 # ---------------------------------------------------------------------------------------
 
 DATA_IMAGE = re.compile(
@@ -415,7 +409,7 @@ def _externalise_images(html: str, page: Page) -> str:
         size = png_size(data)
         attrs = f' width="{size[0]}" height="{size[1]}"' if size else ""
         href = get_relative_url(name, page.url)
-        return f'<img{match["before"]} src="{href}"{attrs} loading="lazy" decoding="async"'
+        return f'<img{match["before"]} src="{href}"{attrs}'  # page_weight.py makes it lazy
 
     return DATA_IMAGE.sub(replace, html)
 

@@ -1,11 +1,28 @@
-"""Kinds of built page that the speed checks measure (Lighthouse gate, benchmark)."""
+"""Built pages the site tests visit: every page of a language, and the kinds of page
+that the speed checks measure (Lighthouse gate, benchmark)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from .conftest import LANGS, lang_root
+
 QUESTION = "ml-fundamentals/broadcasting/"
+OTHER_LANGS = tuple(f"{lang_root(lang)}" for lang in LANGS if lang != "en")  # below en
+
+
+def pages_of(site: Path, lang: str) -> list[str]:
+    """URL paths of every page of one language (its own tree, not the others')."""
+    base = site / lang_root(lang)
+    paths = []
+    for html in sorted(base.rglob("index.html")):
+        rel = html.parent.relative_to(site).as_posix()
+        rel = "" if rel == "." else rel + "/"
+        if lang == "en" and rel.startswith(OTHER_LANGS):
+            continue
+        paths.append(rel)
+    return paths
 LAB = "ml-fundamentals/lab-broadcasting/"
 
 

@@ -11,26 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LANGS, lang_root
+from .conftest import LANGS
+from .pages import pages_of
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-OTHER_LANGS = tuple(f"{lang}/" for lang in LANGS if lang != "en")
-
-
-def pages_of(site: Path, lang: str) -> list[str]:
-    """URL paths of every page of one language (its own tree, not the others')."""
-    base = site / lang_root(lang)
-    paths = []
-    for html in sorted(base.rglob("index.html")):
-        rel = html.parent.relative_to(site).as_posix()
-        rel = "" if rel == "." else rel + "/"
-        if lang == "en" and rel.startswith(OTHER_LANGS):
-            continue
-        paths.append(rel)
-    return paths
-
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:

@@ -18,6 +18,7 @@ from fontTools.ttLib import TTFont
 
 from .conftest import LANGS, lang_root
 from .modules import load_hook
+from .pages import pages_of
 
 ROOT = Path(__file__).resolve().parents[2]
 FONTS = "assets/vendor/katex/fonts"
@@ -27,9 +28,7 @@ prerender_math = load_hook("prerender_math")
 
 
 def _pages(site: Path, lang: str) -> list[Path]:
-    root = site / lang_root(lang)
-    others = [site / other for other in LANGS if other != "en"] if lang == "en" else []
-    return [p for p in root.rglob("index.html") if not any(o in p.parents for o in others)]
+    return [site / path / "index.html" for path in pages_of(site, lang)]
 
 
 def _cmap(path: Path) -> set[int]:
