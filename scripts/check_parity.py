@@ -5,7 +5,8 @@ not be translated (source, tags, level, order), the sequence of heading ids (eve
 heading must carry an explicit `{ #id }`), the snippet includes, the display-math blocks
 (formulas with `\\text{...}` contents ignored), the number of Mermaid diagrams and the
 exact text of every other fenced code block. For labs (`lab-*.py`, Jupytext percent
-format) it compares the code cells.
+format) it compares the code cells and which of them carry a figure description
+(`# %% alt="..."`).
 
     python scripts/check_parity.py [--docs DIR]
 
@@ -142,6 +143,22 @@ def _bad_yaml(text: str) -> bool:
     return False
 
 
+LAB_ALT = re.compile(r'\balt="[^"]+"')
+
+
+def lab_described_cells(text: str) -> list[int]:
+    """Positions (1-based, among code cells) of the cells whose header carries a figure
+    description, `# %% alt="..."`."""
+    described: list[int] = []
+    position = 0
+    for line in text.splitlines():
+        if line.startswith("# %%") and not ("[markdown]" in line or "[md]" in line):
+            position += 1
+            if LAB_ALT.search(line):
+                described.append(position)
+    return described
+
+
 def lab_heading_ids(text: str) -> list[str]:
     """Heading ids in the Markdown cells of a lab, as docs/hooks/labs.py assigns them
     (explicit `{ #id }`, else `section-N` by position)."""
@@ -187,12 +204,19 @@ def compare(docs: Path) -> list[str]:
         if rel.endswith(".py"):
             ref = lab_code_cells(texts["en"])
             ref_ids = lab_heading_ids(texts["en"])
+            ref_described = lab_described_cells(texts["en"])
             for lang in LANGS[1:]:
                 ids = lab_heading_ids(texts[lang])
                 if lab_code_cells(texts[lang]) != ref:
                     problems.append(f"docs/{lang}/{rel}: code cells differ from docs/en/{rel}")
                 if ids != ref_ids:
                     problems.append(f"docs/{lang}/{rel}: lab heading ids {ids} differ from en {ref_ids}")
+                described = lab_described_cells(texts[lang])
+                if described != ref_described:
+                    problems.append(
+                        f"docs/{lang}/{rel}: code cells {described} carry a figure description "
+                        f"(alt=), en has {ref_described}"
+                    )
             continue
         try:
             structures = {lang: parse_markdown(texts[lang]) for lang in LANGS}

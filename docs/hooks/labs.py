@@ -192,10 +192,70 @@ def nb2html_once(nb_path: str, execute: bool = False, **kwargs):  # type: ignore
     for cell, done in zip(mine, ran, strict=True):
         cell.outputs = done.outputs
         cell.execution_count = done.execution_count
+    alts = figure_alts(nb, nb_path)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / (Path(nb_path).stem + ".ipynb")
         nbformat.write(nb, path)
-        return _original_nb2html(str(path), execute=False, **kwargs)
+        html = _original_nb2html(str(path), execute=False, **kwargs)
+    return describe_figures(html, alts)
+
+
+# A figure's text alternative is written in the header of the code cell that draws it,
+# in the lab's own language: `# %% alt="Line chart of ..."` (Jupytext cell metadata). The
+# code under the header stays identical in every language. nbconvert's lab template has
+# no alt attribute, and nbconvert then gives every image the same placeholder; the
+# figure's own description replaces it. A cell that draws a figure without one fails
+# the build.
+
+IMAGE_TYPES = ("image/png", "image/jpeg")
+IMG_TAG = re.compile(r"<img\b[^>]*>")
+IMG_DATA = re.compile(r'\ssrc="data:image/(?:png|jpeg);base64,(?P<data>[^"]+)"')
+IMG_ALT = re.compile(r'\salt="[^"]*"')
+
+
+def figure_alts(nb: nbformat.NotebookNode, nb_path: str) -> dict[str, str]:
+    """Image data (base64, no whitespace) -> the alt text of the cell that drew it."""
+    alts: dict[str, str] = {}
+    missing = []
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        images = [
+            "".join(output["data"][kind].split())
+            for output in cell.get("outputs", [])
+            for kind in IMAGE_TYPES
+            if kind in output.get("data", {})
+        ]
+        if not images:
+            continue
+        alt = cell.metadata.get("alt")
+        if not isinstance(alt, str) or not alt.strip():
+            missing.append(number)
+            continue
+        alts.update(dict.fromkeys(images, " ".join(alt.split())))
+    if missing:
+        rel = Path(nb_path).resolve()
+        rel = rel.relative_to(ROOT) if ROOT in rel.parents else rel
+        raise PluginError(
+            f"{rel}: code cell(s) {', '.join(map(str, missing))} draw a figure without a "
+            'description: write it in the cell header, # %% alt="..."'
+        )
+    return alts
+
+
+def describe_figures(html: str, alts: dict[str, str]) -> str:
+    """Give every embedded image the alt text of the cell that drew it."""
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match[0]
+        data = IMG_DATA.search(tag)
+        key = "".join(data["data"].split()) if data else ""
+        if key not in alts:
+            return tag
+        alt = f' alt="{html_lib.escape(alts[key], quote=True)}"'
+        tag = IMG_ALT.sub("", tag)
+        return tag[:4] + alt + tag[4:]
+
+    return IMG_TAG.sub(replace, html)
 
 
 nb2html_once.__wrapped__ = _original_nb2html  # type: ignore[attr-defined]

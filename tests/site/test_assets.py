@@ -1,10 +1,13 @@
-"""What the build does to the site's assets: KaTeX font subsets, lab math, lab styles.
+"""What the build does to the site's assets: KaTeX font subsets, lab math, lab styles,
+lab figures.
 
 docs/hooks/prerender_math.py renders every formula at build time (lab Markdown cells
 included) and cuts KaTeX's fonts down to the characters the formulas use;
-docs/hooks/labs.py trims JupyterLab's stylesheet. These tests check the built site: a
-cut that dropped a glyph a formula needs, a lab formula left for the browser, or a
-stylesheet variable pruned while still read would each show up here.
+docs/hooks/labs.py trims JupyterLab's stylesheet and gives each lab figure the
+description written in its cell header. These tests check the built site: a cut that
+dropped a glyph a formula needs, a lab formula left for the browser, a stylesheet
+variable pruned while still read, or a figure left with nbconvert's placeholder text
+would each show up here.
 """
 
 from __future__ import annotations
@@ -75,3 +78,46 @@ def test_lab_stylesheet_keeps_every_variable_it_reads(site_dir: Path) -> None:
     read = set(re.findall(r"var\(\s*(--[\w-]+)\s*\)", notebook))  # without a fallback value
     assert read, "notebook.css reads no variables: was it trimmed to nothing?"
     assert read <= defined, f"read but no longer defined: {sorted(read - defined)}"
+
+
+PLACEHOLDER = "No description has been provided for this image"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+MIN_ALT = {"en": 40, "zh": 15, "ru": 40}  # characters; Chinese says as much in fewer
+
+
+def _figures(site: Path, lang: str) -> dict[str, list[tuple[str, str]]]:
+    """Page (path below the language root) -> the images in its article, as (file, alt)."""
+    figures = {}
+    root = lang_root(lang)
+    for path in pages_of(site, lang):
+        soup = BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+        images = [(Path(i["src"]).name, i.get("alt", "")) for i in soup.select("article img")]
+        if images:
+            figures[path.removeprefix(root)] = images
+    return figures
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_figure_has_its_own_description(site_dir: Path, lang: str) -> None:
+    figures = _figures(site_dir, lang)
+    labs = {page: pairs for page, pairs in figures.items() if "/lab-" in f"/{page}"}
+    assert sum(map(len, labs.values())) >= 20, f"too few lab figures found: {labs}"
+    for page, pairs in figures.items():
+        alts = [alt for _, alt in pairs]
+        for alt in alts:
+            assert alt.strip() and PLACEHOLDER not in alt, f"{lang} {page}: figure without a description"
+            assert len(alt) >= MIN_ALT[lang], f"{lang} {page}: too short to describe a chart: {alt!r}"
+        assert len(set(alts)) == len(alts), f"{lang} {page}: two figures share a description"
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "en"])
+def test_figure_descriptions_are_in_the_page_language(site_dir: Path, lang: str) -> None:
+    english = _figures(site_dir, "en")
+    figures = _figures(site_dir, lang)
+    assert figures.keys() == english.keys()
+    script = CJK if lang == "zh" else CYRILLIC
+    for page, pairs in figures.items():
+        assert [f for f, _ in pairs] == [f for f, _ in english[page]], f"{lang} {page}: other figures than en"
+        for (_, alt), (_, en_alt) in zip(pairs, english[page], strict=True):
+            assert alt != en_alt and script.search(alt), f"{lang} {page}: untranslated: {alt!r}"

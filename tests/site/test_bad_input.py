@@ -7,6 +7,7 @@ that the slice is clean, breaks one thing, and runs the check that `make test` r
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -129,6 +130,30 @@ def test_a_third_party_script_is_caught_by_the_link_checker(project: Path) -> No
     result = run(project, "scripts/check_links.py", str(project / "site"))
     assert result.returncode == 1
     assert "loads a third-party resource at run time: https://cdn.example.com/x.js" in result.stderr
+
+
+def _drop_first_figure_description(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    stripped, count = re.subn(r'(?m)^(# %%.*?) alt="[^"]*"', r"\1", text, count=1)
+    assert count == 1, f"no figure description in {path}"
+    path.write_text(stripped, encoding="utf-8")
+
+
+def test_a_translation_without_a_figure_description_is_named(project: Path) -> None:
+    _drop_first_figure_description(project / f"docs/ru/{LAB}")
+    result = run(project, "scripts/check_parity.py")
+    assert result.returncode == 1
+    assert f"docs/ru/{LAB}: code cells" in result.stderr
+    assert "figure description" in result.stderr
+
+
+def test_a_lab_figure_without_a_description_fails_the_build_and_is_named(project: Path) -> None:
+    _drop_first_figure_description(project / f"docs/en/{LAB}")
+    result = build(project, labs=True)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "lab-broadcasting.py" in output
+    assert "draw a figure without a description" in output
 
 
 def test_a_lab_cell_that_raises_fails_the_build_and_is_named(project: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,61 @@ def test_svg_size_reads_points_and_pixels(tmp_path: Path) -> None:
     assert page_weight.svg_size(figure) == (24, 12)
     figure.write_text('<svg viewBox="0 0 24 24">')
     assert page_weight.svg_size(figure) is None
+
+
+LAB_WITH_FIGURES = '''# %% [markdown]
+# # Lab { #lab }
+
+# %% alt="Line chart: «loss» falls & <stays> low"
+plt.plot([1, 2])
+
+# %%
+plt.plot([3, 4])
+'''
+
+
+def _with_figures(text: str):  # type: ignore[no-untyped-def]
+    """The lab as Jupytext reads it, each code cell given a real PNG output."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    nb = labs.jupytext.reads(text, fmt="py:percent")
+    for number, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        figure = plt.figure(figsize=(1, 1))
+        plt.plot([0, number + 1])
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        data = base64.b64encode(buffer.getvalue()).decode()
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": data})]
+    return nb
+
+
+def test_a_figure_without_a_description_is_refused() -> None:
+    nb = _with_figures(LAB_WITH_FIGURES)
+    with pytest.raises(labs.PluginError, match=r"code cell\(s\) 2 draw a figure without a description"):
+        labs.figure_alts(nb, "lab-x.py")
+
+
+def test_figures_get_the_description_of_the_cell_that_drew_them() -> None:
+    from nbconvert import HTMLExporter
+
+    described = LAB_WITH_FIGURES.replace("# %%\nplt.plot([3, 4])", '# %% alt="Second"\nplt.plot([3, 4])')
+    nb = _with_figures(described)
+    alts = labs.figure_alts(nb, "lab-x.py")
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    placeholder = "No description has been provided for this image"
+    assert html.count(placeholder) == 2  # what nbconvert does on its own
+    out = labs.describe_figures(html, alts)
+    assert placeholder not in out
+    images = re.findall(r"<img\b[^>]*>", out)
+    assert len(images) == 2
+    assert 'alt="Line chart: «loss» falls &amp; &lt;stays&gt; low"' in images[0]
+    assert 'alt="Second"' in images[1]
+    assert all(image.count(" alt=") == 1 for image in images)

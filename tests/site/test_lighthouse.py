@@ -9,8 +9,8 @@ The four kinds: the home page, the page with the most formulas, the page with th
 code blocks, and a lab. Lighthouse's performance score varies from run to run with the
 machine's load, so each page is measured RUNS times and judged on the median run, as
 Lighthouse's own documentation recommends; the other categories must hold in every run.
-Run it alone (`make lighthouse`): other work on the machine would slow the CPU that
-Lighthouse measures.
+`make test` runs it last and alone, after the other tests, and `make lighthouse` runs
+only it: other work on the machine would slow the CPU that Lighthouse measures.
 """
 
 from __future__ import annotations

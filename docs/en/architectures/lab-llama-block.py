@@ -114,7 +114,7 @@ print("parameters:", lb.count_params(ours), "vs", lb.count_params(reference))
 # trends down the same way. Nearby tokens are favoured unless the learned $q$ and $k$ say
 # otherwise.
 
-# %%
+# %% alt="Two line charts against the relative distance |m − n| from 0 to 1,024, on a log scale. Left: RoFormer's upper bound for d = 128 falls with distance while its ripples grow. Right: the RoPE score of an all-ones query and key starts at 128 and falls while oscillating more and more: long-range decay is a trend, not a steady fall."
 distances = torch.arange(0, 1025)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 axes[0].plot(distances, relative_upper_bound(128, distances))
@@ -133,7 +133,7 @@ plt.show()
 # feed-forward holds about two thirds of the weights. Grouped-query attention removes about
 # 12% of Llama-2-70B's parameters (9.4B of 78.4B) but divides its KV cache by 8.
 
-# %%
+# %% alt="Left: stacked bars of weights per decoder layer for LLaMA-7B, 13B, 33B and 65B; the SwiGLU feed-forward block holds two thirds of every layer and attention one third. Right: horizontal bars of fp16 KV cache per token, from 512 KiB for LLaMA-7B to 2,560 KiB for LLaMA-65B; Llama-2-70B with grouped-query attention needs 320 KiB, an eighth of the 2,560 KiB the same model would need with multi-head attention, and less than LLaMA-7B."
 names, attention, ffn = [], [], []
 for s in LLAMA_1:
     names.append(s.name)

@@ -69,7 +69,7 @@ print("identical tokens:", torch.equal(outputs["without cache"], outputs["with c
 # every earlier token; with a cache only the attention read grows. Each point is the best of
 # three runs.
 
-# %%
+# %% alt="Line chart of the time to generate the next token against the number of tokens already in the context, from 32 to 512. Without a KV cache the time grows steeply with the context; with the cache it grows only slightly and stays far below."
 lengths = [32, 128, 256, 512]
 steps = decode_step_times(lengths, repeats=3, d_model=128, n_layers=2)
 plt.figure(figsize=(5.5, 3.4))
@@ -88,7 +88,7 @@ plt.show()
 # with 8 it is the GQA-8 that Llama 2 ships, with 1 it is MQA. The cache is linear in the
 # number of KV heads and in the context length.
 
-# %%
+# %% alt="Log-log chart of the fp16 KV cache of one Llama-2-70B sequence against the number of KV heads, from 1 to 64, for 4K, 32K and 128K tokens: the memory is proportional to both. A dashed line marks 80 GB, the memory of one large GPU: with 64 heads (MHA) the cache of one 32K-token sequence alone, 80 GiB, is above it, while with 8 heads (GQA-8) even 128K tokens stay below it."
 shape = LLAMA2_70B
 kv_heads = [64, 32, 16, 8, 4, 2, 1]
 plt.figure(figsize=(5.5, 3.4))
@@ -114,7 +114,7 @@ for h in (64, 8, 1):
 # log-log plot naive attention has slope 2; the blockwise peak minus its output is the same
 # at every length.
 
-# %%
+# %% alt="Log-log chart of the peak memory of one attention head against sequence length 256, 512 and 1,024. The naive implementation's peak grows about fourfold each time the length doubles; blockwise attention's peak stays far lower and grows slowly."
 q, k, v = (torch.randn(2, 4, 300, 64) for _ in range(3))
 reference = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
 print("blockwise == SDPA:", torch.allclose(blockwise_attention(q, k, v, causal=True), reference, atol=1e-5))
@@ -146,7 +146,7 @@ for n, peak in zip(lengths, curve["blockwise"]):
 # pairs leave the trained range; linear interpolation and YaRN (whose curves coincide for these
 # slow pairs) keep them inside; NTK-aware scaling keeps the slowest pair inside but not pair 50.
 
-# %%
+# %% alt="Two panels of the RoPE rotation angle against position, up to 16,384 (four times the trained 4,096), for dimension pairs 50 and 63, without scaling and with linear, NTK-aware and YaRN scaling. Without scaling the angle passes the largest angle seen in training (dashed line) at position 4,096. For pair 63 all three methods end exactly at that angle; for pair 50 linear and YaRN do, and NTK-aware overshoots it."
 head_dim, base, trained, factor = 128, 10000.0, 4096, 4.0
 methods = ["none", "linear", "ntk", "yarn"]
 positions = torch.arange(0, 4 * trained + 1, 64).float()

@@ -70,7 +70,7 @@ for name, tokens in outputs.items():
 # How quickly does each control start repeating itself? The share of distinct 4-grams
 # in the first $t$ tokens: 1.0 means nothing has repeated yet.
 
-# %%
+# %% alt="Line chart of the share of distinct 4-grams among the first t generated tokens, t from 8 to 48, for six decoding settings on a bigram model. Greedy decoding falls towards 0.1 as it loops; the repetition and presence penalties hold at 1 for a while, then decline; the frequency penalty stays between about 0.8 and 0.95; no-repeat 3-gram blocking and sampling with T = 0.8, top-k 5 and top-p 0.9 stay at 1."
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for (name, tokens), style in zip(outputs.items(), ["-", "-", "-", "-", "--", ":"]):
     steps = range(8, len(tokens) + 1)
@@ -89,7 +89,7 @@ plt.show()
 # repetition penalty divides positive logits and multiplies negative ones, so its effect
 # depends on that constant. The frequency penalty subtracts, so it does not.
 
-# %%
+# %% alt="Line chart of distinct 4-grams in 48 generated tokens against a constant added to every logit, from 0 to 20. The frequency penalty, which subtracts from logits, gives 0.8 at every offset; the repetition penalty, which divides positive logits and multiplies negative ones, changes with the offset: under 0.1 at 0, about 0.67 at 10 and 0.53 at 20."
 offsets = [0.0, 2.0, 5.0, 10.0, 20.0]
 rows = {"repetition 1.2": [], "frequency 0.5": []}
 for offset in offsets:
@@ -140,7 +140,7 @@ for name, processors in [
 # let the scheduler put more of them through every forward pass. Both batching policies
 # behave the same here because every request has the same length.
 
-# %%
+# %% alt="Line chart of measured tokens per CPU-second against the maximum batch size, 1 to 16, for a tiny Llama serving 16 concurrent requests. A larger batch needs fewer forward passes, 128 at batch 1 and 8 at batch 16, and throughput grows with it; the exact values vary from run to run."
 llama = TinyLM(seed=0)
 requests = [([1 + i, 2, 3], 8) for i in range(16)]
 total_tokens = sum(n for _, n in requests)
@@ -179,7 +179,7 @@ plt.show()
 # off. The simulation counts forward passes, so these numbers are exact and do not depend
 # on the machine.
 
-# %%
+# %% alt="Two bar charts for the same workload served one request at a time, with request-level batching and with continuous batching, batch size 8. Both kinds of batching need far fewer forward passes than one at a time; continuous batching needs the fewest and has the lowest mean latency, well under half that of request-level batching."
 labels = ["one at a time", "request-level", "continuous"]
 results = [
     simulate(workload(), 1, True),
@@ -204,7 +204,7 @@ plt.show()
 # make the block tables longer and the attention kernel's memory reads smaller: a
 # trade-off, not a free lunch.
 
-# %%
+# %% alt="Line chart of the share of reserved KV-cache slots that hold tokens, against block size from 1 to 1,024 tokens. Paged allocation uses nearly every slot with small blocks and falls to about half with 1,024-token blocks; contiguous allocation uses about two thirds when it reserves prompt + max_tokens and about a quarter when it reserves the whole context."
 work = mixed_workload()
 used = sum(prompt + out for prompt, _, out in work)
 block_sizes = [1, 4, 16, 64, 256, 1024]

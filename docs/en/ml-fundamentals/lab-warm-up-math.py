@@ -67,7 +67,7 @@ for a, b in pairs:
 # the three directions that matter. The error of the best rank-$k$ approximation, measured
 # directly, lands on the Eckart–Young formula $\sqrt{\sum_{i>k} \sigma_i^2}$.
 
-# %%
+# %% alt="Left: the singular values of a noisy rank-3 matrix of 40 × 30 on a log scale: three large values, then a drop of more than two orders of magnitude to the noise. Right: the error of the best rank-k approximation, measured and from the Eckart–Young formula; the two coincide and fall sharply at k = 3."
 g = torch.Generator().manual_seed(0)
 signal = torch.randn(40, 3, generator=g, dtype=torch.float64) @ torch.randn(
     3, 30, generator=g, dtype=torch.float64
@@ -95,7 +95,7 @@ plt.show()
 # scikit-learn). A handful of rank-one terms already keeps the layout; fine texture needs
 # many more.
 
-# %%
+# %% alt="A grayscale photograph of a Chinese temple tower, rank 427, and its best rank-1, 5, 20 and 80 approximations. Rank 1 is only horizontal and vertical bands, the building is recognisable at rank 20, and rank 80 is close to the original; the relative error falls from 30.5% to 8.8%."
 image = torch.tensor(load_sample_image("china.jpg")[:, :, 0], dtype=torch.float64) / 255
 ranks = [1, 5, 20, 80]
 fig, axes = plt.subplots(1, len(ranks) + 1, figsize=(14, 2.6))
@@ -118,7 +118,7 @@ plt.show()
 # kernel's infinite feature map converges when truncated, and what the kernels do to two
 # concentric circles.
 
-# %%
+# %% alt="Left: log-log chart of the dimension of the feature space of the kernel (x·y + 1)^p against input dimension d, for p = 2, 3 and 4, reaching about 10^13 at d = 4,096 and p = 4. Right: the largest error of an RBF kernel built from n Taylor features, on a log scale, falls from about 1 to about 10^−15 at n = 30."
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 ds = np.array([2, 10, 100, 784, 4096])
 for p in (2, 3, 4):
@@ -138,7 +138,7 @@ axes[1].set(title="RBF kernel from n Taylor features", xlabel="n features", ylab
 fig.tight_layout()
 plt.show()
 
-# %%
+# %% alt="Three SVM decision boundaries on two concentric rings of points. The linear kernel draws a straight line and reaches training accuracy 0.61; the polynomial kernel with p = 2 and the RBF kernel with gamma = 1 draw a circle between the rings and reach 1.00. Support vectors are circled."
 svm_decision_boundaries()
 plt.show()
 
@@ -150,7 +150,7 @@ plt.show()
 # overflows or $e^{-s}$ underflows; `log_softmax` via log-sum-exp does not. In float16 the
 # break comes at $s \approx 11$.
 
-# %%
+# %% alt="Two line charts of log p(class 2) for logits (s, 0), in float32 and in float16. The log-sum-exp form (thick line) stays finite everywhere; the literal log(exp / sum exp) agrees with it until exp overflows, then gives −inf, marked by red crosses: beyond s ≈ 89 in float32 and s ≈ 11 in float16."
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 failures = {}
 for ax, dtype, top in [(axes[0], torch.float32, 150.0), (axes[1], torch.float16, 20.0)]:
@@ -181,7 +181,7 @@ for dtype, (n_bad, n) in failures.items():
 # $\mathcal{N}(0, I)$ (the dashed circles mark radius 1 and 2), so sampling from the prior
 # lands among them.
 
-# %%
+# %% alt="Scatter plots of the 2-D codes of handwritten digits, coloured by digit, with dashed circles of radius 1 and 2 at the origin. The plain autoencoder's codes stretch over tens of units in an irregular shape, mostly far outside the circles; the VAE's codes fill a disc of radius about 2 around the origin, as its standard normal prior asks."
 x = load_binary_digits()
 labels = load_digits().target
 models = {"autoencoder": train(x, variational=False), "VAE": train(x, variational=True)}

@@ -110,7 +110,7 @@ print("parameters:", lb.count_params(ours), "vs", lb.count_params(reference))
 # 左图是 128 维注意力头的这个上界；右图是两个全 1 向量之间的实际得分，它会振荡，
 # 但整体同样向下。除非学到的 $q$ 和 $k$ 另有所指，近处的 token 会更受青睐。
 
-# %%
+# %% alt="两幅折线图，横轴为相对距离 |m − n|，从 0 到 1,024，取对数刻度。左图：d = 128 时 RoFormer 的上界随距离下降，起伏则越来越大。右图：全 1 的 query 与 key 之间的 RoPE 得分从 128 开始下降，振荡越来越剧烈：长距离衰减是一种趋势，而不是平稳的下降。"
 distances = torch.arange(0, 1025)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
 axes[0].plot(distances, relative_upper_bound(128, distances))
@@ -128,7 +128,7 @@ plt.show()
 # 与页面上相同的公式，只是放到真实规模。LLaMA 1 的每一层中，SwiGLU 前馈层约占三分之二的权重。
 # 分组查询注意力只减少 Llama-2-70B 约 12% 的参数（78.4B 中的 9.4B），却把它的 KV 缓存缩小到八分之一。
 
-# %%
+# %% alt="左图：LLaMA-7B、13B、33B 和 65B 每个解码器层权重的堆叠柱状图；在每一层中，SwiGLU 前馈层都占三分之二，注意力占三分之一。右图：每个 token 的 fp16 KV 缓存的水平柱状图，从 LLaMA-7B 的 512 KiB 到 LLaMA-65B 的 2,560 KiB；采用分组查询注意力的 Llama-2-70B 只需 320 KiB，是同一模型采用多头注意力时 2,560 KiB 的八分之一，比 LLaMA-7B 还少。"
 names, attention, ffn = [], [], []
 for s in LLAMA_1:
     names.append(s.name)

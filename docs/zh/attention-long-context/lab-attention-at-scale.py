@@ -66,7 +66,7 @@ print("identical tokens:", torch.equal(outputs["without cache"], outputs["with c
 # 不用缓存时，每步开销随上下文增长，因为每一层都要在所有旧 token 上重新计算；用缓存时，只有注意力读取的部分在增长。
 # 每个点取三次运行中最快的一次。
 
-# %%
+# %% alt="折线图：生成下一个 token 的耗时与上下文中已有 token 数的关系，token 数从 32 到 512。不用 KV 缓存时，耗时随上下文急剧增长；用缓存时只略有增长，始终远低于前者。"
 lengths = [32, 128, 256, 512]
 steps = decode_step_times(lengths, repeats=3, d_model=128, n_layers=2)
 plt.figure(figsize=(5.5, 3.4))
@@ -84,7 +84,7 @@ plt.show()
 # Llama-2-70B 的结构（80 层，64 个维度为 128 的查询头）在 64 个 KV 头时就是 MHA，8 个时就是 Llama 2 实际采用的
 # GQA-8，1 个时就是 MQA。缓存大小与 KV 头数和上下文长度都成正比。
 
-# %%
+# %% alt="双对数坐标图：一条 Llama-2-70B 序列的 fp16 KV 缓存与 KV 头数（1 到 64）的关系，分别对应 4K、32K 和 128K 个 token：显存与两者都成正比。虚线标出 80 GB，即一块大显存 GPU 的容量：64 个头（MHA）时，仅一条 32K token 序列的缓存就有 80 GiB，已在虚线之上；8 个头（GQA-8）时，即使 128K 个 token 也仍在虚线以下。"
 shape = LLAMA2_70B
 kv_heads = [64, 32, 16, 8, 4, 2, 1]
 plt.figure(figsize=(5.5, 3.4))
@@ -108,7 +108,7 @@ for h in (64, 8, 1):
 # 分块（FlashAttention 式）实现的结果与 PyTorch 的注意力相同；它的峰值显存是输出加上一块固定的工作区，而朴素注意力
 # 要存 $N \times N$ 的分数矩阵。在双对数坐标下，朴素注意力的斜率为 2；分块实现的峰值减去输出后，在各长度下完全相同。
 
-# %%
+# %% alt="双对数坐标图：单个注意力头的峰值显存与序列长度 256、512 和 1,024 的关系。长度每翻一倍，朴素实现的峰值约增长到原来的四倍；分块注意力的峰值低得多，增长也很缓慢。"
 q, k, v = (torch.randn(2, 4, 300, 64) for _ in range(3))
 reference = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
 print("blockwise == SDPA:", torch.allclose(blockwise_attention(q, k, v, causal=True), reference, atol=1e-5))
@@ -138,7 +138,7 @@ for n, peak in zip(lengths, curve["blockwise"]):
 # 因而相距这么远的查询和 key 之间的注意力分数里就含有模型从未训练过的项。不缩放时两个通道对都离开了训练范围；线性插值
 # 和 YaRN（对这些低频对二者曲线重合）让它们留在范围内；NTK-aware 缩放让最慢的一对留在范围内，但第 50 对没有。
 
-# %%
+# %% alt="两个子图：RoPE 旋转角度随位置的变化，位置直到 16,384（训练长度 4,096 的四倍），分别对应第 50 和第 63 个通道对，曲线包括不缩放以及线性、NTK-aware 和 YaRN 缩放。不缩放时，角度在位置 4,096 处越过训练中出现过的最大角度（虚线）。对第 63 对，三种方法都恰好止于这个角度；对第 50 对，线性和 YaRN 也是如此，NTK-aware 则超过了它。"
 head_dim, base, trained, factor = 128, 10000.0, 4096, 4.0
 methods = ["none", "linear", "ntk", "yarn"]
 positions = torch.arange(0, 4 * trained + 1, 64).float()

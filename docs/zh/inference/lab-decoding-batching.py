@@ -66,7 +66,7 @@ for name, tokens in outputs.items():
 # 每种控制多快开始重复？下面画的是前 $t$ 个 token 中不同 4-gram 所占的比例：1.0 表示
 # 还没有任何重复。
 
-# %%
+# %% alt="折线图：bigram 模型在六种解码设置下，前 t 个生成 token 中不同 4-gram 所占的比例，t 从 8 到 48。贪心解码陷入循环，比例降向 0.1；重复惩罚和存在惩罚先在 1 保持一段时间，然后下降；频率惩罚一直在约 0.8 到 0.95 之间；no-repeat 3-gram 屏蔽以及 T = 0.8、top-k 5、top-p 0.9 的采样始终保持在 1。"
 fig, ax = plt.subplots(figsize=(7, 3.6))
 for (name, tokens), style in zip(outputs.items(), ["-", "-", "-", "-", "--", ":"]):
     steps = range(8, len(tokens) + 1)
@@ -84,7 +84,7 @@ plt.show()
 # 给每个 logit 加同一个常数，softmax 不变，模型也就不变。重复惩罚对正的 logit 做除法、
 # 对负的做乘法，所以效果取决于这个常数；频率惩罚做的是减法，所以不受影响。
 
-# %%
+# %% alt="折线图：48 个生成 token 中不同 4-gram 的比例，与加到每个 logit 上的常数（0 到 20）的关系。频率惩罚从 logit 中做减法，在每个偏移量下都是 0.8；重复惩罚对正的 logit 做除法、对负的做乘法，结果随偏移量变化：偏移为 0 时不到 0.1，为 10 时约 0.67，为 20 时 0.53。"
 offsets = [0.0, 2.0, 5.0, 10.0, 20.0]
 rows = {"repetition 1.2": [], "frequency 0.5": []}
 for offset in offsets:
@@ -134,7 +134,7 @@ for name, processors in [
 # `max_batch_size=1` 时逐个处理；更大的值让调度器在每次前向计算中处理更多请求。这里所有
 # 请求长度相同，所以两种批处理策略表现一样。
 
-# %%
+# %% alt="折线图：小型 Llama 服务 16 个并发请求时，实测的每 CPU 秒 token 数与最大 batch 大小（1 到 16）的关系。batch 越大，所需的前向计算次数越少，batch 为 1 时 128 次，batch 为 16 时 8 次，吞吐量也随之增长；具体数值每次运行都会有所不同。"
 llama = TinyLM(seed=0)
 requests = [([1 + i, 2, 3], 8) for i in range(16)]
 total_tokens = sum(n for _, n in requests)
@@ -171,7 +171,7 @@ plt.show()
 # 当请求长度不同、陆续到达时，连续批处理的优势就体现出来了。模拟统计的是前向计算次数，
 # 所以这些数字是精确的，与机器无关。
 
-# %%
+# %% alt="两幅柱状图：同一工作负载分别以逐个处理、请求级批处理和连续批处理来服务，batch 大小为 8。两种批处理所需的前向计算次数都远少于逐个处理；连续批处理的次数最少，平均延迟也最低，远不到请求级批处理的一半。"
 labels = ["one at a time", "request-level", "continuous"]
 results = [
     simulate(workload(), 1, True),
@@ -195,7 +195,7 @@ plt.show()
 # 最后一块里的浪费越少，但块表更长，注意力内核每次读取的内存也更零碎：这是一种权衡，
 # 不是免费的午餐。
 
-# %%
+# %% alt="折线图：预留的 KV 缓存槽位中实际存放 token 的比例，与块大小（1 到 1,024 个 token）的关系。分页分配在块较小时几乎用满每个槽位，块大小为 1,024 个 token 时降到约一半；连续分配按 prompt + max_tokens 预留时约用到三分之二，按整个上下文预留时约用到四分之一。"
 work = mixed_workload()
 used = sum(prompt + out for prompt, _, out in work)
 block_sizes = [1, 4, 16, 64, 256, 1024]

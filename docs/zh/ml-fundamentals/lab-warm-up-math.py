@@ -64,7 +64,7 @@ for a, b in pairs:
 # 秩为 3 的矩阵加上很小的噪声，在数值上是满秩的，但奇异值揭示了真正重要的三个方向。直接测得的
 # 最优秩 $k$ 近似误差，恰好落在 Eckart–Young 公式 $\sqrt{\sum_{i>k} \sigma_i^2}$ 上。
 
-# %%
+# %% alt="左图：一个 40 × 30、秩为 3 的带噪声矩阵的奇异值，对数刻度：三个大奇异值之后，骤降两个数量级以上，落到噪声水平。右图：最优秩 k 近似的误差，分别为直接测量值和 Eckart–Young 公式给出的值；两者重合，并在 k = 3 处急剧下降。"
 g = torch.Generator().manual_seed(0)
 signal = torch.randn(40, 3, generator=g, dtype=torch.float64) @ torch.randn(
     3, 30, generator=g, dtype=torch.float64
@@ -91,7 +91,7 @@ plt.show()
 # 同一个定理用在一张照片上（scikit-learn 自带图片的一个颜色通道）。寥寥几个秩一项就保留了整体
 # 布局；细节纹理则需要多得多的项。
 
-# %%
+# %% alt="一张中国寺庙塔楼的灰度照片（秩 427），及其最优秩 1、5、20 和 80 近似。秩 1 只剩横竖条纹，秩 20 时已能认出建筑，秩 80 已接近原图；相对误差从 30.5% 降到 8.8%。"
 image = torch.tensor(load_sample_image("china.jpg")[:, :, 0], dtype=torch.float64) / 255
 ranks = [1, 5, 20, 80]
 fig, axes = plt.subplots(1, len(ranks) + 1, figsize=(14, 2.6))
@@ -113,7 +113,7 @@ plt.show()
 # 多项式特征空间随输入维数 $d$ 增长得有多快，RBF 核的无穷维特征映射截断后如何收敛，以及几种核
 # 在两个同心圆上的表现。
 
-# %%
+# %% alt="左图：核 (x·y + 1)^p 的特征空间维数与输入维数 d 的双对数坐标图，p = 2、3 和 4，在 d = 4,096、p = 4 时达到约 10^13。右图：由 n 个泰勒特征构造的 RBF 核的最大误差，对数刻度，从约 1 降到 n = 30 时的约 10^−15。"
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 ds = np.array([2, 10, 100, 784, 4096])
 for p in (2, 3, 4):
@@ -133,7 +133,7 @@ axes[1].set(title="RBF kernel from n Taylor features", xlabel="n features", ylab
 fig.tight_layout()
 plt.show()
 
-# %%
+# %% alt="两个同心点环上的三种 SVM 决策边界。线性核画出一条直线，训练准确率为 0.61；p = 2 的多项式核和 gamma = 1 的 RBF 核在两环之间画出一个圆，准确率达到 1.00。支持向量用圆圈标出。"
 svm_decision_boundaries()
 plt.show()
 
@@ -144,7 +144,7 @@ plt.show()
 # 公式一旦 $e^{s}$ 上溢或 $e^{-s}$ 下溢就会失效；通过 log-sum-exp 计算的 `log_softmax` 则不会。在
 # float16 中，失效点在 $s \approx 11$ 处。
 
-# %%
+# %% alt="两幅折线图：logits 为 (s, 0) 时的 log p(class 2)，分别在 float32 和 float16 下计算。log-sum-exp 形式（粗线）处处有限；按字面写的 log(exp / sum exp) 在 exp 上溢之前与之一致，之后给出 −inf，用红叉标出：float32 中在 s ≈ 89 之后，float16 中在 s ≈ 11 之后。"
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 failures = {}
 for ax, dtype, top in [(axes[0], torch.float32, 150.0), (axes[1], torch.float16, 20.0)]:
@@ -173,7 +173,7 @@ for dtype, (n_bad, n) in failures.items():
 # 的编码落在编码器随意放置的地方；VAE 的编码被拉进先验 $\mathcal{N}(0, I)$ 所在的区域（虚线圆表示
 # 半径 1 和 2），所以从先验采样会落在它们中间。
 
-# %%
+# %% alt="手写数字 2 维编码的散点图，按数字着色，原点处画有半径 1 和 2 的虚线圆。普通自编码器的编码以不规则的形状铺开几十个单位，大多远在圆外；VAE 的编码填满原点周围半径约 2 的圆盘，正如其标准正态先验所要求的。"
 x = load_binary_digits()
 labels = load_digits().target
 models = {"autoencoder": train(x, variational=False), "VAE": train(x, variational=True)}
