@@ -98,7 +98,7 @@ print(f"final loss: full {full_losses[-1]:.3f}, LoRA {lora_losses[-1]:.3f}")
 # 这里全量微调拟合任务 B 更快：它能改动每一个权重。LoRA 同样把损失降得很低，而只训练了这个小模型约十分之一
 # 的参数。在 7B 模型上这个比例不到百分之一（见[参数量](lora.md#code)）。
 
-# %% alt="左图：100 步内的训练损失，对数刻度。全量微调的损失稳定下降；秩为 4 的 LoRA 起初下降很快，随后下降慢得多，最终比全量微调高出十倍以上。右图：可训练参数量，对数刻度；作用于所有线性层的 LoRA 只训练全量微调约十分之一的参数。"
+# %% alt="左图：100 步内的训练损失，对数刻度。全量微调的损失稳定下降；秩为 4 的 LoRA 起初下降很快，随后下降慢得多，最终是全量微调的十倍以上。右图：可训练参数量，对数刻度；作用于所有线性层的 LoRA 只训练全量微调约十分之一的参数。"
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [2, 1]})
 ax1.plot(full_losses, label="full fine-tuning (lr 1e-3)")
 ax1.plot(lora_losses, label="LoRA r=4 (lr 2e-2)")

@@ -173,7 +173,7 @@ for dtype, (n_bad, n) in failures.items():
 # 的编码落在编码器随意放置的地方；VAE 的编码被拉进先验 $\mathcal{N}(0, I)$ 所在的区域（虚线圆表示
 # 半径 1 和 2），所以从先验采样会落在它们中间。
 
-# %% alt="手写数字 2 维编码的散点图，按数字着色，原点处画有半径 1 和 2 的虚线圆。普通自编码器的编码以不规则的形状铺开几十个单位，大多远在圆外；VAE 的编码填满原点周围半径约 2 的圆盘，正如其标准正态先验所要求的。"
+# %% alt="手写数字 2 维编码的散点图，按数字着色，原点处画有半径 1 和 2 的虚线圆。普通自编码器的编码散布在几十个单位的范围内，形状不规则，大多远在圆外；VAE 的编码填满原点周围半径约 2 的圆盘，正如其标准正态先验所要求的。"
 x = load_binary_digits()
 labels = load_digits().target
 models = {"autoencoder": train(x, variational=False), "VAE": train(x, variational=True)}
