@@ -123,16 +123,22 @@ def normalise_math(tex: str) -> str:
     return re.sub(r"\s+", "", TEXT_CMD.sub(r"\\text{}", tex))
 
 
-def lab_code_cells(text: str) -> list[str]:
-    """Code cells of a Jupytext percent-format file."""
-    cells: list[tuple[str, list[str]]] = []
+def lab_cells(text: str) -> list[tuple[str, str, list[str]]]:
+    """Cells of a Jupytext percent-format file: (kind, header line, body lines)."""
+    cells: list[tuple[str, str, list[str]]] = []
     for line in text.splitlines():
         if line.startswith("# %%"):
             kind = "markdown" if "[markdown]" in line or "[md]" in line else "code"
-            cells.append((kind, []))
+            cells.append((kind, line, []))
         elif cells:
-            cells[-1][1].append(line)
-    return ["\n".join(body).strip() for kind, body in cells if kind == "code" and "\n".join(body).strip()]
+            cells[-1][2].append(line)
+    return cells
+
+
+def lab_code_cells(text: str) -> list[str]:
+    """Code cells of a Jupytext percent-format file."""
+    bodies = ["\n".join(body).strip() for kind, _, body in lab_cells(text) if kind == "code"]
+    return [body for body in bodies if body]
 
 
 def _bad_yaml(text: str) -> bool:
@@ -149,27 +155,16 @@ LAB_ALT = re.compile(r'\balt="[^"]+"')
 def lab_described_cells(text: str) -> list[int]:
     """Positions (1-based, among code cells) of the cells whose header carries a figure
     description, `# %% alt="..."`."""
-    described: list[int] = []
-    position = 0
-    for line in text.splitlines():
-        if line.startswith("# %%") and not ("[markdown]" in line or "[md]" in line):
-            position += 1
-            if LAB_ALT.search(line):
-                described.append(position)
-    return described
+    headers = [header for kind, header, _ in lab_cells(text) if kind == "code"]
+    return [position for position, header in enumerate(headers, start=1) if LAB_ALT.search(header)]
 
 
 def lab_heading_ids(text: str) -> list[str]:
     """Heading ids in the Markdown cells of a lab, as docs/hooks/labs.py assigns them
     (explicit `{ #id }`, else `section-N` by position)."""
     ids: list[str] = []
-    in_markdown = False
-    for line in text.splitlines():
-        if line.startswith("# %%"):
-            in_markdown = "[markdown]" in line or "[md]" in line
-            continue
-        if not in_markdown:
-            continue
+    lines = [line for kind, _, body in lab_cells(text) if kind == "markdown" for line in body]
+    for line in lines:
         content = line[2:] if line.startswith("# ") else line.lstrip("#")
         heading = HEADING.match(content)
         if heading:

@@ -152,6 +152,12 @@ def _inputs_digest() -> str:
     return digest.hexdigest()
 
 
+def _shown(nb_path: str) -> Path:
+    """A lab's path as error messages name it: relative to the repository when inside it."""
+    path = Path(nb_path).resolve()
+    return path.relative_to(ROOT) if ROOT in path.parents else path
+
+
 def _code(nb: nbformat.NotebookNode) -> list[str]:
     return [cell.source for cell in nb.cells if cell.cell_type == "code"]
 
@@ -174,8 +180,7 @@ def _executed(nb_path: str, nb: nbformat.NotebookNode, kernel_name: str) -> nbfo
     try:
         client.execute()
     except CellExecutionError as error:
-        rel = Path(nb_path).resolve().relative_to(ROOT)
-        raise PluginError(f"{rel}: a lab cell raised an error\n{error}") from error
+        raise PluginError(f"{_shown(nb_path)}: a lab cell raised an error\n{error}") from error
     CACHE.mkdir(parents=True, exist_ok=True)
     nbformat.write(runnable, cached)
     return runnable
@@ -209,8 +214,14 @@ def nb2html_once(nb_path: str, execute: bool = False, **kwargs):  # type: ignore
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
 IMG_TAG = re.compile(r"<img\b[^>]*>")
-IMG_DATA = re.compile(r'\ssrc="data:image/(?:png|jpeg);base64,(?P<data>[^"]+)"')
+DATA_SRC = r'\ssrc="data:image/(?P<type>png|jpeg);base64,(?P<data>[^"]+)"'
+IMG_DATA = re.compile(DATA_SRC)
 IMG_ALT = re.compile(r'\salt="[^"]*"')
+
+
+def _image_key(base64_data: str) -> str:
+    """The same image's base64 text in the notebook and in the HTML, whitespace aside."""
+    return "".join(base64_data.split())
 
 
 def figure_alts(nb: nbformat.NotebookNode, nb_path: str) -> dict[str, str]:
@@ -220,7 +231,7 @@ def figure_alts(nb: nbformat.NotebookNode, nb_path: str) -> dict[str, str]:
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code_cells, start=1):
         images = [
-            "".join(output["data"][kind].split())
+            _image_key(output["data"][kind])
             for output in cell.get("outputs", [])
             for kind in IMAGE_TYPES
             if kind in output.get("data", {})
@@ -233,10 +244,8 @@ def figure_alts(nb: nbformat.NotebookNode, nb_path: str) -> dict[str, str]:
             continue
         alts.update(dict.fromkeys(images, " ".join(alt.split())))
     if missing:
-        rel = Path(nb_path).resolve()
-        rel = rel.relative_to(ROOT) if ROOT in rel.parents else rel
         raise PluginError(
-            f"{rel}: code cell(s) {', '.join(map(str, missing))} draw a figure without a "
+            f"{_shown(nb_path)}: code cell(s) {', '.join(map(str, missing))} draw a figure without a "
             'description: write it in the cell header, # %% alt="..."'
         )
     return alts
@@ -248,7 +257,7 @@ def describe_figures(html: str, alts: dict[str, str]) -> str:
     def replace(match: re.Match[str]) -> str:
         tag = match[0]
         data = IMG_DATA.search(tag)
-        key = "".join(data["data"].split()) if data else ""
+        key = _image_key(data["data"]) if data else ""
         if key not in alts:
             return tag
         alt = f' alt="{html_lib.escape(alts[key], quote=True)}"'
@@ -446,9 +455,7 @@ def prune_variables(css: str, also_used: str = "") -> str:
 # scrolls.
 # ---------------------------------------------------------------------------------------
 
-DATA_IMAGE = re.compile(
-    r'<img\b(?P<before>[^>]*?)\ssrc="data:image/(?P<type>png|jpeg);base64,(?P<data>[^"]+)"'
-)
+DATA_IMAGE = re.compile(r"<img\b(?P<before>[^>]*?)" + DATA_SRC)
 FIGURES = "assets/lab-figures"
 _figures: dict[str, bytes] = {}
 

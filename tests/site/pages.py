@@ -9,6 +9,7 @@ from pathlib import Path
 from .conftest import LANGS, lang_root
 
 QUESTION = "ml-fundamentals/broadcasting/"
+LAB = "ml-fundamentals/lab-broadcasting/"
 OTHER_LANGS = tuple(f"{lang_root(lang)}" for lang in LANGS if lang != "en")  # below en
 
 
@@ -23,7 +24,6 @@ def pages_of(site: Path, lang: str) -> list[str]:
             continue
         paths.append(rel)
     return paths
-LAB = "ml-fundamentals/lab-broadcasting/"
 
 
 def most_matching(site: Path, pattern: str) -> str:

@@ -13,6 +13,7 @@ would each show up here.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,7 @@ CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 MIN_ALT = {"en": 40, "zh": 15, "ru": 40}  # characters; Chinese says as much in fewer
 
 
+@cache  # English is compared with each translation: parse every page once
 def _figures(site: Path, lang: str) -> dict[str, list[tuple[str, str]]]:
     """Page (path below the language root) -> the images in its article, as (file, alt)."""
     figures = {}
