@@ -136,6 +136,38 @@ def test_math_is_rendered_with_no_raw_tex_left(visit, server: str, lang: str) ->
     assert not re.search(r"\\\(|\\\)|\$\$|\\begin\{", visible), "raw TeX left on the page"
 
 
+def test_math_left_for_the_browser_is_rendered_by_the_sites_katex(browser, server: str) -> None:
+    """assets/javascripts/site.js, part 1: what a build without Node.js leaves unrendered.
+
+    The served page gets one formula of each kind the fallback handles added to it: an
+    .arithmatex element (Markdown pages) and $...$ in a lab's Markdown cell."""
+    raw = (
+        '<p id="fg-raw"><span class="arithmatex">\\(x^2 + 1\\)</span></p>'
+        '<div class="jp-MarkdownOutput" id="fg-raw-lab"><p>so $y_1 = 2$ here</p></div>'
+    )
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+
+        def with_raw_math(route) -> None:
+            response = route.fetch()
+            route.fulfill(response=response, body=response.text().replace("</article>", raw + "</article>", 1))
+
+        page.route(server + A4, with_raw_math)
+        page.goto(server + A4, wait_until="load")
+        page.locator("#fg-raw .katex").wait_for(timeout=15_000)
+        page.locator("#fg-raw-lab .katex").wait_for(timeout=15_000)
+        assert "$" not in page.locator("#fg-raw-lab").inner_text()
+        assert [url for url in requests if url.endswith("katex.min.js")], "KaTeX was not loaded"
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_mermaid_diagram_is_drawn(visit, server: str, lang: str) -> None:
     v = visit(server + lang_root(lang) + "about/")

@@ -1,12 +1,23 @@
 // The site's own scripts, in one file so that a first view makes one request for them
 // (each request on a slow phone connection costs a round trip). Each part is
-// self-contained; Material's bundle runs before this file.
+// self-contained apart from the script loader that parts 1 and 2 share; Material's
+// bundle runs before this file.
 //
 //   1. Math left for the browser (labs without build-time math, builds without Node.js)
 //   2. Mermaid, loaded when a diagram nears the viewport
 //   3. The language switch keeps the page
 //   4. The version selector of releases published with mike
 //   5. Tab stops for regions that scroll sideways
+
+// Appends a <script> for `url` (a URL object); resolves once it has run.
+const fgLoadScript = (url) =>
+  new Promise((resolve, reject) => {
+    const tag = document.createElement("script");
+    tag.src = url.href;
+    tag.onload = resolve;
+    tag.onerror = () => reject(new Error(`could not load ${tag.src}`));
+    document.head.appendChild(tag);
+  });
 
 // --- 1. Math ----------------------------------------------------------------------------
 // Math is rendered at build time (docs/hooks/prerender_math.py). This part renders what
@@ -16,22 +27,17 @@
 (() => {
   const base = new URL("../vendor/katex/", document.currentScript.src);
   let loading = null;
-  const load = () =>
-    (loading ??= new Promise((resolve, reject) => {
+  const load = () => {
+    if (!loading) {
       const css = document.createElement("link");
       css.rel = "stylesheet";
       css.href = new URL("katex.min.css", base).href;
       document.head.appendChild(css);
-      const script = (name) =>
-        new Promise((done, fail) => {
-          const tag = document.createElement("script");
-          tag.src = new URL(name, base).href;
-          tag.onload = done;
-          tag.onerror = () => fail(new Error(`could not load ${tag.src}`));
-          document.head.appendChild(tag);
-        });
-      script("katex.min.js").then(() => script("auto-render.min.js")).then(resolve, reject);
-    }));
+      loading = fgLoadScript(new URL("katex.min.js", base))
+        .then(() => fgLoadScript(new URL("auto-render.min.js", base)));
+    }
+    return loading;
+  };
   // Markdown pages: pymdownx.arithmatex wraps math in .arithmatex with \( \) and \[ \].
   // Labs: nbconvert leaves $...$ and $$...$$ in the Markdown cells.
   const targets = [
@@ -68,14 +74,7 @@
   const src = new URL("../vendor/mermaid/mermaid.min.js", document.currentScript.src);
   let config = {};
   let loading = null;
-  const load = () =>
-    (loading ??= new Promise((resolve, reject) => {
-      const tag = document.createElement("script");
-      tag.src = src.href;
-      tag.onload = () => resolve(window.mermaid);
-      tag.onerror = () => reject(new Error(`could not load ${src.href}`));
-      document.head.appendChild(tag);
-    }));
+  const load = () => (loading ??= fgLoadScript(src).then(() => window.mermaid));
   const nearViewport = (text) =>
     new Promise((resolve) => {
       const block = [...document.querySelectorAll("pre.mermaid")].find(
@@ -179,7 +178,7 @@ document.addEventListener(
 // --- 5. Scrollable regions --------------------------------------------------------------
 // Regions that scroll sideways (wide formulas, tables, lab code and outputs) must be
 // reachable by keyboard: give each one that actually overflows a tab stop.
-// KaTeX renders later (katex-init.js), so it calls window.fgMarkScrollable again.
+// Math left for the browser renders later (part 1), which calls window.fgMarkScrollable again.
 (() => {
   const selector = [
     ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table",
