@@ -155,7 +155,8 @@ def test_math_left_for_the_browser_is_rendered_by_the_sites_katex(browser, serve
 
         def with_raw_math(route) -> None:
             response = route.fetch()
-            route.fulfill(response=response, body=response.text().replace("</article>", raw + "</article>", 1))
+            body = response.text().replace("</article>", raw + "</article>", 1)
+            route.fulfill(response=response, body=body)
 
         page.route(server + A4, with_raw_math)
         page.goto(server + A4, wait_until="load")
