@@ -106,20 +106,27 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 
 
 # ---------------------------------------------------------------------------------------
-# Execute each lab once per build, not once per language.
+# Execute each lab once per build, not once per language, and not again until its inputs
+# change.
 #
 # The three translations of a lab have identical code cells (the parity check enforces
 # it), so their outputs are identical too. mkdocs-jupyter would execute each file; this
-# wrapper executes a lab's code once, keeps the executed notebook in .cache/labs/ keyed
-# by the code and by everything the code can read (snippets/ and the pages), and
-# renders every language from those outputs. A failing cell fails the build with the
-# lab's path and the cell's error.
+# wrapper executes a lab's code once and renders every language from those outputs. A
+# failing cell fails the build with the lab's path and the cell's error.
+#
+# The executed notebook is kept in .cache/labs/, keyed by the code, the kernel and the
+# lock file (requirements.txt), together with the files the run actually read: an audit
+# hook in the kernel records every file opened and every folder scanned inside the
+# repository (snippet modules, the pages the RAG lab indexes, ...), with their digests.
+# The entry is reused while all of them are unchanged, so editing a page or a snippet
+# re-runs only the labs that read it.
 # ---------------------------------------------------------------------------------------
 
 import base64  # noqa: E402
 import hashlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
 import tempfile  # noqa: E402
-from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import jupytext  # noqa: E402
@@ -131,25 +138,10 @@ from nbclient.exceptions import CellExecutionError  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "labs"
 _original_nb2html = getattr(convert.nb2html, "__wrapped__", convert.nb2html)
-
-
-@cache
-def _inputs_digest() -> str:
-    """Digest of every file a lab may read: snippets/ (code and data) and the pages.
-
-    The site's templates and build hooks (docs/overrides, docs/hooks) are not inputs of a
-    lab's code, so editing them does not re-run the labs.
-    """
-    digest = hashlib.sha256()
-    skip = {ROOT / "docs" / "hooks", ROOT / "docs" / "overrides"}
-    for folder in (ROOT / "snippets", ROOT / "docs"):
-        for path in sorted(folder.rglob("*")):
-            if skip.intersection(path.parents):
-                continue
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(ROOT).as_posix().encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
+# The tracing and digests are shared with scripts/snippet_outputs.py.
+_spec = importlib.util.spec_from_file_location("input_trace", ROOT / "scripts" / "input_trace.py")
+input_trace = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(input_trace)
 
 
 def _shown(nb_path: str) -> Path:
@@ -163,26 +155,34 @@ def _code(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _executed(nb_path: str, nb: nbformat.NotebookNode, kernel_name: str) -> nbformat.NotebookNode:
+    kernel = kernel_name or "python3"
     key = hashlib.sha256(
-        "\0".join([_inputs_digest(), kernel_name or "python3", *_code(nb)]).encode()
+        b"\0".join([input_trace.lock_digest(), kernel.encode(), *(c.encode() for c in _code(nb))])
     ).hexdigest()[:32]
-    cached = CACHE / f"{key}.ipynb"
-    if cached.exists():
+    cached, deps = CACHE / f"{key}.ipynb", CACHE / f"{key}.inputs.json"
+    if cached.exists() and deps.exists() and input_trace.fresh(json.loads(deps.read_text(encoding="utf-8"))):
         return nbformat.read(cached, as_version=4)
     runnable = nbformat.from_dict(nb)
-    client = NotebookClient(
-        runnable,
-        timeout=900,
-        kernel_name=kernel_name or "python3",
-        allow_errors=False,
-        resources={"metadata": {"path": str(Path(nb_path).parent)}},
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        raise PluginError(f"{_shown(nb_path)}: a lab cell raised an error\n{error}") from error
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = Path(tmp) / "read.json"
+        runnable.cells.insert(0, nbformat.v4.new_code_cell(input_trace.TRACE_START.format(root=str(ROOT))))
+        runnable.cells.append(nbformat.v4.new_code_cell(input_trace.TRACE_END.format(out=str(trace))))
+        client = NotebookClient(
+            runnable,
+            timeout=900,
+            kernel_name=kernel,
+            allow_errors=False,
+            resources={"metadata": {"path": str(Path(nb_path).parent)}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            raise PluginError(f"{_shown(nb_path)}: a lab cell raised an error\n{error}") from error
+        inputs = input_trace.inputs(json.loads(trace.read_text(encoding="utf-8")))
+    runnable.cells = runnable.cells[1:-1]
     CACHE.mkdir(parents=True, exist_ok=True)
     nbformat.write(runnable, cached)
+    deps.write_text(json.dumps(inputs, indent=0, sort_keys=True), encoding="utf-8")
     return runnable
 
 
