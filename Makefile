@@ -15,7 +15,7 @@ CONFIG_en := mkdocs.yml
 CONFIG_zh := mkdocs.zh.yml
 CONFIG_ru := mkdocs.ru.yml
 
-.PHONY: setup serve build test lighthouse outputs lint lock clean vendor deploy bench
+.PHONY: setup serve build test lighthouse outputs figures lint lock clean vendor deploy bench
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -43,7 +43,7 @@ build: $(STAMP)
 # Lighthouse speed gate, alone, because its Performance score depends on the CPU time it
 # observes (see CONTRIBUTING.md, "Speed gate"). It prints every run's scores.
 test: setup build
-	$(PY) -m pytest -n 2 --dist loadfile -m "not lighthouse"
+	$(PY) -m pytest -n 2 --dist loadfile -m "not lighthouse" --durations=25
 	$(PY) -m pytest -m lighthouse -s -q
 
 # The speed gate on its own (about 8 minutes).
@@ -53,10 +53,16 @@ lighthouse: setup build
 outputs: setup
 	$(PY) scripts/snippet_outputs.py --write
 
+# Redraw the shared figures, every language (docs/assets/figures/<section>/<name>.<lang>.svg);
+# MEASURE=1 also measures the recorded timings again (minutes).
+figures: setup
+	$(PY) scripts/figures.py $(if $(MEASURE),--measure)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check snippets tests scripts docs/hooks
-	$(VENV)/bin/codespell --ignore-words .codespell-ignore docs/en snippets scripts README.md CONTRIBUTING.md
+	$(VENV)/bin/codespell --ignore-words .codespell-ignore --skip "scripts/vendor" docs/en snippets scripts README.md CONTRIBUTING.md
 	$(PY) scripts/check_parity.py
+	$(PY) scripts/check_style.py
 	$(PY) scripts/check_snippets.py
 
 lock: setup

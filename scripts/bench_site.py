@@ -9,9 +9,12 @@ Measures, on a temporary copy of the project:
   * bytes transferred, gzip-compressed as GitHub Pages serves them, for the first view of
     each kind of page (home, question, formula-heavy, code-heavy, lab);
   * search-index size per language, raw and compressed;
-  * time from typing a query to the first result, in Debian Chromium.
+  * search quality on the labelled queries (tests/site/search_queries/): hit@1, hit@3, MRR;
+  * search speed in Debian Chromium: the first query, from the focus on the search field
+    (which loads the index) to the first result, and later queries, key to results.
 
 Budgets: question page <= 150 KB, search index <= 300 KB per language (compressed),
+search hit@1 >= 80 % and hit@3 >= 95 %, first query <= 300 ms, later queries <= 100 ms,
 rebuild <= 3 s, all languages <= 60 s without lab execution.
 """
 
@@ -32,13 +35,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.site import search_eval  # noqa: E402
 from tests.site.pages import page_kinds  # noqa: E402
 from tests.site.static_server import serve  # noqa: E402
 
 LANGS = {"en": ("mkdocs.yml", ""), "zh": ("mkdocs.zh.yml", "zh/"), "ru": ("mkdocs.ru.yml", "ru/")}
-QUERIES = {"en": "gradient", "zh": "梯度", "ru": "градиент"}
 BUDGET_PAGE_KB, BUDGET_INDEX_KB, BUDGET_REBUILD_S, BUDGET_BUILD_S = 150, 300, 3.0, 60.0
-COPY = ["mkdocs.yml", "mkdocs.zh.yml", "mkdocs.ru.yml", "docs", "snippets", "scripts"]
+COPY = ["mkdocs.yml", "mkdocs.zh.yml", "mkdocs.ru.yml", "docs", "snippets", "scripts", "style"]
 
 
 def copy_project(dest: Path) -> Path:
@@ -101,11 +104,11 @@ def rebuild_time(root: Path, page: str = "docs/en/ml-fundamentals/broadcasting.m
         proc.wait(timeout=30)
 
 
-def browser_measures(site: Path) -> tuple[dict[tuple[str, str], int], dict[str, float]]:
+def browser_measures(site: Path) -> tuple[dict[tuple[str, str], int], dict[str, search_eval.LangReport]]:
     from playwright.sync_api import sync_playwright
 
     transferred: dict[tuple[str, str], int] = {}
-    query_ms: dict[str, float] = {}
+    search: dict[str, search_eval.LangReport] = {}
     kinds = page_kinds(site)
     with serve(site) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -122,18 +125,9 @@ def browser_measures(site: Path) -> tuple[dict[tuple[str, str], int], dict[str, 
                 page.wait_for_load_state("networkidle")
                 transferred[(lang, kind)] = sum(r.sizes()["responseBodySize"] for r in responses)
                 context.close()
-            page = browser.new_page()
-            page.goto(url + sub)
-            page.wait_for_load_state("networkidle")
-            page.locator("input.md-search__input").click()
-            page.evaluate("window.__t0 = performance.now()")
-            page.keyboard.insert_text(QUERIES[lang])
-            page.keyboard.press("End")
-            page.locator(".md-search-result__item").first.wait_for(timeout=30_000)
-            query_ms[lang] = page.evaluate("performance.now() - window.__t0")
-            page.close()
+            search[lang] = search_eval.evaluate(browser, url, site, lang, timing_queries=7, first_tries=3)
         browser.close()
-    return transferred, query_ms
+    return transferred, search
 
 
 def main() -> int:
@@ -145,11 +139,13 @@ def main() -> int:
         site = Path(tmp) / "site"
         builds = cold_builds(root, site)
         rebuild = rebuild_time(root)
-        transferred, query_ms = browser_measures(site)
-        index = {
-            lang: (p.stat().st_size, len(gzip.compress(p.read_bytes(), 6)))
+        transferred, search = browser_measures(site)
+        index = {  # both files the search loads (docs/hooks/search.py)
+            lang: tuple(
+                sum(f(site / sub / "search" / name) for name in search_eval.INDEX_FILES)
+                for f in (lambda p: p.stat().st_size, lambda p: len(gzip.compress(p.read_bytes(), 6)))
+            )
             for lang, (_, sub) in LANGS.items()
-            for p in [site / sub / "search" / "search_index.json"]
         }
     total = sum(builds.values())
     rows = [("measure", "en", "zh", "ru", "budget", "ok")]
@@ -169,7 +165,17 @@ def main() -> int:
             BUDGET_PAGE_KB if kind == "question" else None)
     row("search index, KB raw", {k: v[0] / 1024 for k, v in index.items()}, "{:.0f}", None)
     row("search index, KB gzip", {k: v[1] / 1024 for k, v in index.items()}, "{:.0f}", BUDGET_INDEX_KB)
-    row("query to first result, ms", query_ms, "{:.0f}", None)
+    row("search hit@1, % (labelled queries)", {k: 100 * r.hit(1) for k, r in search.items()}, "{:.1f}", None)
+    row("search hit@3, %", {k: 100 * r.hit(3) for k, r in search.items()}, "{:.1f}", None)
+    row("search MRR", {k: r.mrr for k, r in search.items()}, "{:.3f}", None)
+    row("first query incl. index, ms", {k: r.first_ms for k, r in search.items()}, "{:.0f}",
+        search_eval.MAX_FIRST_MS)
+    row("later query, key to results, ms (median)", {k: r.later_median_ms for k, r in search.items()},
+        "{:.0f}", search_eval.MAX_LATER_MS)
+    quality_ok = all(
+        r.hit(1) >= search_eval.MIN_HIT1 and r.hit(3) >= search_eval.MIN_HIT3 for r in search.values()
+    )
+    ok_all &= quality_ok
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -183,8 +189,14 @@ def main() -> int:
         f"(budget ≤ {BUDGET_REBUILD_S:g} s: {'yes' if rebuild_ok else 'NO'}).",
         f"- Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPU cores by `scripts/bench_site.py`.",
     ]
+    lines.append(
+        f"- Search quality budget (hit@1 ≥ {search_eval.MIN_HIT1:.0%}, hit@3 ≥ {search_eval.MIN_HIT3:.0%} "
+        f"in every language): {'yes' if quality_ok else 'NO'}."
+    )
     table = "\n".join(lines)
     print(table)
+    print("\nSearch, labelled queries whose answer was not first:")
+    print(search_eval.table(list(search.values())))
     if args.write:
         target = ROOT / "docs" / "about" / "benchmark.md"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,11 @@
 For each Markdown page it compares, against English: the front-matter keys that must
 not be translated (source, tags, level, order), the sequence of heading ids (every
 heading must carry an explicit `{ #id }`), the snippet includes, the display-math blocks
-(formulas with `\\text{...}` contents ignored), the number of Mermaid diagrams and the
-exact text of every other fenced code block. For labs (`lab-*.py`, Jupytext percent
-format) it compares the code cells and which of them carry a figure description
-(`# %% alt="..."`).
+(formulas with `\\text{...}` contents ignored), the Mermaid diagrams (their number, kind and
+direction, e.g. `flowchart TB`, and which of `accTitle:`/`accDescr:` they carry; the labels
+are translated) and the exact text of every other fenced code block. For labs (`lab-*.py`,
+Jupytext percent format) it compares the code cells and which of them carry a figure
+description (`# %% alt="..."`).
 
     python scripts/check_parity.py [--docs DIR]
 
@@ -43,7 +44,7 @@ class Structure:
     missing_ids: list[str] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)
     math: list[str] = field(default_factory=list)
-    mermaid: int = 0
+    mermaid: list[str] = field(default_factory=list)  # one summary per diagram
     code: list[str] = field(default_factory=list)
 
 
@@ -91,7 +92,7 @@ def parse_markdown(text: str) -> Structure:
             content = _dedent(block, indent)
             result.includes += [m["target"] for m in INCLUDE.finditer(content)]
             if info.split(" ")[0].lstrip(".{") == "mermaid":
-                result.mermaid += 1
+                result.mermaid.append(mermaid_summary(content))
             else:
                 result.code.append(content)
             i += 1
@@ -117,6 +118,21 @@ def parse_markdown(text: str) -> Structure:
             result.math.append(normalise_math(line.strip()[2:-2]))
         i += 1
     return result
+
+
+MERMAID_HEADER = re.compile(r"^(?P<kind>\w+)(?:[ \t]+(?P<direction>TB|TD|BT|RL|LR))?")
+MERMAID_ACC = re.compile(r"^[ \t]*(accTitle|accDescr)\b", re.MULTILINE)
+
+
+def mermaid_summary(source: str) -> str:
+    """What must match across languages in a diagram: kind, direction, accessibility lines."""
+    lines = [line.strip() for line in source.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("%%")]
+    header = MERMAID_HEADER.match(lines[0]) if lines else None
+    kind = header["kind"] if header else "?"
+    direction = (header["direction"] or "").replace("TD", "TB") if header else ""
+    acc = sorted(set(MERMAID_ACC.findall(source)))
+    return " ".join(part for part in [kind, direction, *acc] if part)
 
 
 def normalise_math(tex: str) -> str:
@@ -241,8 +257,12 @@ def compare(docs: Path) -> list[str]:
                 for n, (a, b) in enumerate(zip(ref.math, s.math, strict=True), 1):
                     if a != b:
                         problems.append(f"{path}: display-math block {n} differs from en")
-            if s.mermaid != ref.mermaid:
-                problems.append(f"{path}: {s.mermaid} Mermaid diagrams, en has {ref.mermaid}")
+            if len(s.mermaid) != len(ref.mermaid):
+                problems.append(f"{path}: {len(s.mermaid)} Mermaid diagrams, en has {len(ref.mermaid)}")
+            else:
+                for n, (a, b) in enumerate(zip(ref.mermaid, s.mermaid, strict=True), 1):
+                    if a != b:
+                        problems.append(f"{path}: Mermaid diagram {n} is '{b}', en has '{a}'")
             if len(s.code) != len(ref.code):
                 problems.append(f"{path}: {len(s.code)} code blocks, en has {len(ref.code)}")
             else:

@@ -14,7 +14,7 @@ Layout on the branch (GitHub Pages serves it as is):
 
 Each version is one tree built by scripts/build.py (all three languages), so links
 between languages stay inside the version. The build runs with FG_VERSIONED=true,
-which turns on the version selector (assets/javascripts/site.js, part 4).
+which turns on the version selector (assets/javascripts/site.js, part 3).
 """
 
 from __future__ import annotations

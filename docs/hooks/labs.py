@@ -135,6 +135,8 @@ from mkdocs_jupyter import convert  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellExecutionError  # noqa: E402
 
+from snippets.figures.notebook import METADATA_KEY, SETUP  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "labs"
 _original_nb2html = getattr(convert.nb2html, "__wrapped__", convert.nb2html)
@@ -166,6 +168,7 @@ def _executed(nb_path: str, nb: nbformat.NotebookNode, kernel_name: str) -> nbfo
     with tempfile.TemporaryDirectory() as tmp:
         trace = Path(tmp) / "read.json"
         runnable.cells.insert(0, nbformat.v4.new_code_cell(input_trace.TRACE_START.format(root=str(ROOT))))
+        runnable.cells.insert(1, nbformat.v4.new_code_cell(SETUP))  # figures: site style, SVG per language
         runnable.cells.append(nbformat.v4.new_code_cell(input_trace.TRACE_END.format(out=str(trace))))
         client = NotebookClient(
             runnable,
@@ -179,7 +182,7 @@ def _executed(nb_path: str, nb: nbformat.NotebookNode, kernel_name: str) -> nbfo
         except CellExecutionError as error:
             raise PluginError(f"{_shown(nb_path)}: a lab cell raised an error\n{error}") from error
         inputs = input_trace.inputs(json.loads(trace.read_text(encoding="utf-8")))
-    runnable.cells = runnable.cells[1:-1]
+    runnable.cells = runnable.cells[2:-1]
     CACHE.mkdir(parents=True, exist_ok=True)
     nbformat.write(runnable, cached)
     deps.write_text(json.dumps(inputs, indent=0, sort_keys=True), encoding="utf-8")
@@ -197,6 +200,7 @@ def nb2html_once(nb_path: str, execute: bool = False, **kwargs):  # type: ignore
     for cell, done in zip(mine, ran, strict=True):
         cell.outputs = done.outputs
         cell.execution_count = done.execution_count
+    in_language(nb, _language(nb_path))
     alts = figure_alts(nb, nb_path)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / (Path(nb_path).stem + ".ipynb")
@@ -212,9 +216,9 @@ def nb2html_once(nb_path: str, execute: bool = False, **kwargs):  # type: ignore
 # figure's own description replaces it. A cell that draws a figure without one fails
 # the build.
 
-IMAGE_TYPES = ("image/png", "image/jpeg")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 IMG_TAG = re.compile(r"<img\b[^>]*>")
-DATA_SRC = r'\ssrc="data:image/(?P<type>png|jpeg);base64,(?P<data>[^"]+)"'
+DATA_SRC = r'\ssrc="data:image/(?P<type>png|jpeg|svg\+xml);base64,(?P<data>[^"]+)"'
 IMG_DATA = re.compile(DATA_SRC)
 IMG_ALT = re.compile(r'\salt="[^"]*"')
 
@@ -224,21 +228,52 @@ def _image_key(base64_data: str) -> str:
     return "".join(base64_data.split())
 
 
+def _output_key(kind: str, data: str) -> str:
+    """An output image's key: nbconvert writes SVG text as base64 too (text_base64)."""
+    if kind == "image/svg+xml":
+        return base64.b64encode(data.encode()).decode()
+    return _image_key(data)
+
+
+def _language(nb_path: str) -> str:
+    """The language of a lab: its folder under docs/ (docs/zh/... is Chinese)."""
+    parts = Path(nb_path).resolve().parts
+    for before, after in zip(parts, parts[1:], strict=False):
+        if before == "docs" and after in ("en", "zh", "ru"):
+            return after
+    return "en"
+
+
+def in_language(nb: nbformat.NotebookNode, lang: str) -> None:
+    """Give every figure its SVG drawn in `lang`: the lab ran once, and the kernel rendered
+    each figure in every language (snippets/figures/notebook.py)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("image/svg+xml", {})
+            svgs = meta.get(METADATA_KEY) if isinstance(meta, dict) else None
+            if svgs:
+                output["data"]["image/svg+xml"] = svgs[lang]
+
+
 def figure_alts(nb: nbformat.NotebookNode, nb_path: str) -> dict[str, str]:
     """Image data (base64, no whitespace) -> the alt text of the cell that drew it."""
     alts: dict[str, str] = {}
-    missing = []
+    missing, no_figure = [], []
     code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code_cells, start=1):
         images = [
-            _image_key(output["data"][kind])
+            _output_key(kind, output["data"][kind])
             for output in cell.get("outputs", [])
             for kind in IMAGE_TYPES
             if kind in output.get("data", {})
         ]
-        if not images:
-            continue
         alt = cell.metadata.get("alt")
+        if not images:
+            if isinstance(alt, str) and alt.strip() and "outputs" in cell:
+                errors = [f"{o.get('ename')}: {o.get('evalue')}"
+                          for o in cell.outputs if o.get("output_type") == "error"]
+                no_figure.append(f"{number} ({'; '.join(errors)})" if errors else str(number))
+            continue
         if not isinstance(alt, str) or not alt.strip():
             missing.append(number)
             continue
@@ -247,6 +282,11 @@ def figure_alts(nb: nbformat.NotebookNode, nb_path: str) -> dict[str, str]:
         raise PluginError(
             f"{_shown(nb_path)}: code cell(s) {', '.join(map(str, missing))} draw a figure without a "
             'description: write it in the cell header, # %% alt="..."'
+        )
+    if no_figure:
+        raise PluginError(
+            f"{_shown(nb_path)}: code cell(s) {', '.join(no_figure)} carry a figure "
+            "description but showed no figure (drawing it failed, or the cell draws nothing)"
         )
     return alts
 
@@ -452,12 +492,22 @@ def prune_variables(css: str, also_used: str = "") -> str:
 # page can paint (the warm-up lab weighed 640 KB compressed). Each figure is written once
 # to assets/lab-figures/ under its content hash and linked with its size; page_weight.py
 # then makes it load lazily, so the text paints first and figures arrive as the reader
-# scrolls.
+# scrolls. Lab figures are SVG (snippets/figures/notebook.py), sized from their root
+# element; PNG and JPEG outputs are handled the same way.
 # ---------------------------------------------------------------------------------------
 
 DATA_IMAGE = re.compile(r"<img\b(?P<before>[^>]*?)" + DATA_SRC)
 FIGURES = "assets/lab-figures"
 _figures: dict[str, bytes] = {}
+
+
+SVG_SIZE = re.compile(rb'<svg\b[^>]*?\swidth="(?P<w>[\d.]+)pt"[^>]*?\sheight="(?P<h>[\d.]+)pt"')
+
+
+def svg_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height in CSS pixels of a matplotlib SVG (sized in points)."""
+    match = SVG_SIZE.search(data[:4000])
+    return (round(float(match["w"]) * 4 / 3), round(float(match["h"]) * 4 / 3)) if match else None
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -470,10 +520,10 @@ def png_size(data: bytes) -> tuple[int, int] | None:
 def _externalise_images(html: str, page: Page) -> str:
     def replace(match: re.Match[str]) -> str:
         data = base64.b64decode(match["data"])
-        suffix = "png" if match["type"] == "png" else "jpg"
+        suffix = {"png": "png", "jpeg": "jpg", "svg+xml": "svg"}[match["type"]]
         name = f"{FIGURES}/{hashlib.sha256(data).hexdigest()[:20]}.{suffix}"
         _figures[name] = data
-        size = png_size(data)
+        size = svg_size(data) if suffix == "svg" else png_size(data)
         attrs = f' width="{size[0]}" height="{size[1]}"' if size else ""
         href = get_relative_url(name, page.url)
         return f'<img{match["before"]} src="{href}"{attrs}'  # page_weight.py makes it lazy

@@ -154,6 +154,12 @@ def prefix_tuning_params(n: int, s: DecoderShape, h: int | None = None) -> int:
     if h is None:  # P-tuning v2: the prefix itself
         return n * out
     return n * s.kv_dim + (s.kv_dim * h + h) + (h * out + out)  # embedding + 2-layer MLP
+
+
+def prefix_mlp_output_weights(s: DecoderShape, h: int) -> int:
+    """Weights (without the bias) of the reparameterisation MLP's output layer, h x 2*L*d_kv:
+    most of what `prefix_tuning_params(n, s, h)` counts when h is large."""
+    return h * s.num_layers * 2 * s.kv_dim
 # --8<-- [end:counts]
 
 
@@ -169,5 +175,6 @@ if __name__ == "__main__":
             ("P-tuning v2 (prefix)", prefix_tuning_params(n, s)),
             ("prefix tuning + MLP", prefix_tuning_params(n, s, s.kv_dim)),
         ]
+        rows.append(("  of which output W", prefix_mlp_output_weights(s, s.kv_dim)))
         for method, count in rows:
             print(f"  {method:<22} {count:>14,}  ({100 * count / base:.4f}%)")

@@ -6,9 +6,9 @@ subspace, small isotropic noise, then L2-normalised. Real sentence embeddings ar
 clustered with a low intrinsic dimension; uniformly random vectors would be the worst case
 for every approximate method.
 
-The figure docs/assets/figures/rag/vector-search.svg holds timings, which vary from run to
-run, so no test rewrites it; regenerate it with
-    python -c "from snippets.rag.vector_search import *; write_figure(benchmark(*make_vectors(20_000, 200)))"
+The figure docs/assets/figures/rag/vector-search.<lang>.svg (snippets/rag/figures.py) draws
+timings recorded in data/vector_search_timings.json, which vary from run to run;
+`python scripts/figures.py --measure` measures them again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import faiss
 import hnswlib
@@ -28,7 +27,6 @@ import numpy as np
 faiss.omp_set_num_threads(1)
 
 DIM = 384
-FIGURE = Path(__file__).resolve().parents[2] / "docs/assets/figures/rag/vector-search.svg"
 
 
 def make_vectors(
@@ -176,43 +174,6 @@ def relative_contrast(dim: int, n: int = 2000, seed: int = 0) -> float:
         contrasts.append((dist.max() - dist.min()) / dist.min())
     return float(np.mean(contrasts))
 # --8<-- [end:contrast]
-
-
-def write_figure(results: list[Result], path: Path = FIGURE) -> None:
-    """Recall@10 against queries per second (one thread), one line per method."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.hashsalt"] = "rag-vector-search"  # stable ids in the SVG
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for method, marker in (("flat", "s"), ("IVF", "o"), ("PQ", "^"), ("HNSW", "D")):
-        rows = [r for r in results if r.method == method]
-        ax.plot(
-            [1000 / r.ms_per_query for r in rows],
-            [r.recall for r in rows],
-            marker=marker,
-            label=method,
-        )
-        for r in rows:
-            ax.annotate(
-                r.setting.split()[0 if method == "PQ" else -1],
-                (1000 / r.ms_per_query, r.recall),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-            )
-    ax.set_xscale("log")
-    ax.set_xlabel("queries per second (one CPU thread, log scale)")
-    ax.set_ylabel("recall@10")
-    ax.set_title("20,000 vectors, d = 384: recall against speed")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower left")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="svg", metadata={"Date": None})
-    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -129,22 +129,57 @@ def test_position_interpolation_equals_dividing_positions() -> None:
     torch.testing.assert_close(scaled, divided, atol=1e-4, rtol=1e-4)
 
 
-def test_pairs_beyond_training_counts_by_brute_force() -> None:
-    default = rope_inv_freq(HEAD_DIM, BASE)
-    # Brute force: largest angle reached at each position 0..16383 vs 0..4095, per pair.
-    target_pos = torch.arange(4 * TRAINED, dtype=torch.float64)
-    trained_pos = torch.arange(TRAINED + 1, dtype=torch.float64)
-    for method, expected_none in [("none", True), ("linear", False), ("yarn", False)]:
-        inv = scaled_inv_freq(method, HEAD_DIM, BASE, 4.0, TRAINED).double()
-        count = 0
-        for i in range(HEAD_DIM // 2):
-            trained_max = float((trained_pos * default[i].double()).max())
-            if trained_max >= 2 * math.pi:
-                continue  # this pair saw every angle during training
-            if float((target_pos * inv[i]).max()) > trained_max * (1 + 1e-5):
-                count += 1
-        assert pairs_beyond_training(inv.float(), HEAD_DIM, BASE, TRAINED, 4 * TRAINED) == count
-        assert (count > 0) == expected_none
+def transformers_inv_freq(method: str, factor: float, seq_len: int) -> torch.Tensor:
+    """The inverse frequencies transformers uses for each row of the printed table.
+
+    Static NTK is transformers' dynamic scaling (factor 1) evaluated at seq_len = s times the
+    trained length (checked above); "dynamic" is the same function at the current length."""
+    if method == "none":
+        return LlamaRotaryEmbedding.compute_default_rope_parameters(config(rope_type="default"))[0]
+    if method == "linear":
+        return ROPE_INIT_FUNCTIONS["linear"](config(rope_type="linear", factor=factor), "cpu")[0]
+    if method == "ntk":
+        cfg = config(rope_type="dynamic", factor=1.0)
+        return ROPE_INIT_FUNCTIONS["dynamic"](cfg, "cpu", seq_len=int(factor * TRAINED))[0]
+    if method == "dynamic":
+        cfg = config(rope_type="dynamic", factor=1.0)
+        return ROPE_INIT_FUNCTIONS["dynamic"](cfg, "cpu", seq_len=seq_len)[0]
+    cfg = config(max_pos=int(factor * TRAINED), rope_type="yarn", factor=factor,
+                 original_max_position_embeddings=TRAINED)
+    return ROPE_INIT_FUNCTIONS["yarn"](cfg, "cpu")[0]
+
+
+@pytest.mark.parametrize("method", ["none", "linear", "ntk", "dynamic", "yarn"])
+def test_pairs_beyond_training_counts_by_brute_force(method: str) -> None:
+    """Every row of the printed table, recounted by scanning every position with
+    transformers' own frequencies. Dynamic scaling changes the frequencies with the length,
+    so for it every length from the trained one to 4x is scanned as well."""
+    factor, target = 4.0, 4 * TRAINED
+    default = transformers_inv_freq("none", factor, TRAINED).double()
+    trained_positions = torch.arange(TRAINED + 1, dtype=torch.float64)  # 0..4096
+    trained_max = (trained_positions[:, None] * default[None, :]).max(dim=0).values
+    if method == "dynamic":
+        # The frequencies for a sequence of length L, at every L from 4096 to 16384 (the
+        # formula of transformers' dynamic type, vectorised over L and checked against it at
+        # every 512th length). Such a sequence uses positions 0..L-1 with the frequencies
+        # for L, so its largest angle is (L - 1) * inv_L.
+        lengths = torch.arange(TRAINED, target + 1)
+        scale = (lengths.double() / TRAINED)[:, None]
+        exponent = torch.arange(0, HEAD_DIM, 2, dtype=torch.float64)[None, :] / HEAD_DIM
+        inv_per_length = 1.0 / (BASE * scale ** (HEAD_DIM / (HEAD_DIM - 2))) ** exponent
+        for row in [*range(0, len(lengths), 512), len(lengths) - 1]:
+            hf = transformers_inv_freq("dynamic", factor, int(lengths[row]))
+            torch.testing.assert_close(inv_per_length[row].float(), hf)
+        reached = ((lengths.double() - 1)[:, None] * inv_per_length).max(dim=0).values
+    else:
+        inv = transformers_inv_freq(method, factor, target).double()
+        positions = torch.arange(target + 1, dtype=torch.float64)  # 0..16384
+        reached = (positions[:, None] * inv[None, :]).max(dim=0).values
+    never_full_turn = trained_max < 2 * math.pi
+    count = int((never_full_turn & (reached > trained_max * (1 + 1e-5))).sum())
+    ours = scaled_inv_freq(method, HEAD_DIM, BASE, factor, TRAINED, seq_len=target)
+    assert pairs_beyond_training(ours, HEAD_DIM, BASE, TRAINED, target) == count
+    assert (count > 0) == (method in ("none", "ntk", "dynamic"))  # what the page says
 
 
 @pytest.mark.parametrize("window", [1, 3, 8, 40])

@@ -59,25 +59,58 @@ def test_quantizer_is_idempotent_and_within_half_a_step():
     assert torch.all((q - w).abs() <= step / 2 + 1e-9)
 
 
+def update_below_half_a_step(q: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """+-0.4 of a step on every element, except the row maxima, so the scales stay put."""
+    signs = torch.randint(0, 2, q.shape, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    delta = 0.4 * step * signs
+    delta[q.abs() == q.abs().amax(dim=1, keepdim=True)] = 0
+    return delta
+
+
 def test_small_update_is_erased_by_requantisation():
     w = weights()
     q = quantize_4bit(w)
     step = w.abs().amax(dim=1, keepdim=True) / 7
-    signs = torch.randint(0, 2, w.shape, generator=torch.Generator().manual_seed(2)) * 2 - 1
-    delta = 0.4 * step * signs  # every element moves by less than half a step...
-    delta[q.abs() == q.abs().amax(dim=1, keepdim=True)] = 0  # ...and the scales stay put
-    # the merged 4-bit model is the old one (up to float rounding of the recomputed scale)
-    torch.testing.assert_close(quantize_4bit(q + delta), q, rtol=1e-6, atol=0)
+    delta = update_below_half_a_step(q, step)
+    requantised = quantize_4bit(q + delta)
+    # Every element is back on exactly its old 4-bit code (an exact integer comparison). The
+    # dequantised values may differ in the last bit, because the scale is recomputed as
+    # max|q| / 7 and max|q| = 7 * step was itself rounded.
+    assert torch.equal(torch.round(requantised / step), torch.round(q / step))
     assert merge_error(w, delta, "4bit") == pytest.approx(1.0, rel=1e-5)
 
 
-def test_sixteen_bit_merge_error_is_rounding_only():
+def test_requantisation_is_bit_exact_when_the_scales_are_powers_of_two():
+    codes = torch.randint(-7, 8, (64, 96), generator=torch.Generator().manual_seed(3))
+    codes[:, 0] = 7  # every row reaches the largest code, so its scale is exactly 2^-7
+    q = codes.float() * 2.0**-7
+    assert torch.equal(quantize_4bit(q), q)
+    delta = update_below_half_a_step(q, torch.full((64, 1), 2.0**-7))
+    assert torch.equal(quantize_4bit(q + delta), q)  # the update is gone, bit for bit
+
+
+@pytest.mark.parametrize("store, dtype", [("bf16", torch.bfloat16), ("fp16", torch.float16)])
+def test_sixteen_bit_merge_error_is_within_half_an_ulp_per_element(store, dtype):
     w = weights()
     delta = torch.randn(64, 96, generator=torch.Generator().manual_seed(1)) * 1e-3
     intended = quantize_4bit(w) + delta
-    for store, eps in (("bf16", 2.0**-8), ("fp16", 2.0**-11)):
-        bound = (eps * intended.abs()).norm() / delta.norm()  # half-ulp rounding per element
-        assert merge_error(w, delta, store) <= bound.item()
+    stored16 = intended.to(dtype)
+    stored = stored16.float()
+    # The neighbours of each stored value in the 16-bit format: rounding to nearest puts the
+    # intended value at most half-way to the neighbour on its side (half an ulp, subnormals too).
+    up = torch.nextafter(stored16, torch.full_like(stored16, float("inf"))).float()
+    down = torch.nextafter(stored16, torch.full_like(stored16, float("-inf"))).float()
+    above, below = intended >= stored, intended < stored
+    assert torch.all((intended - stored)[above] <= (up - stored)[above] / 2)
+    assert torch.all((stored - intended)[below] <= (stored - down)[below] / 2)
+    # merge_error is the norm of exactly these per-element errors, relative to the update
+    assert merge_error(w, delta, store) == pytest.approx(
+        ((stored - intended).norm() / delta.norm()).item(), rel=1e-6)
+
+
+def test_sixteen_bit_merges_lose_less_than_requantising():
+    w = weights()
+    delta = torch.randn(64, 96, generator=torch.Generator().manual_seed(1)) * 1e-3
     assert merge_error(w, delta, "fp16") < merge_error(w, delta, "bf16") < merge_error(
         w, delta, "4bit"
     )
@@ -107,9 +140,17 @@ def test_transformers_enables_input_grads_for_checkpointing():
 
 # --- new tokens ---------------------------------------------------------------------------
 
+def output_head_weight(model) -> torch.Tensor:
+    """The (vocab, hidden) weight of the output head, read through its forward pass, so that it
+    also works for PEFT's TrainableTokensWrapper (a bias-free head applied to the identity)."""
+    with torch.no_grad():
+        return model.get_output_embeddings()(torch.eye(TINY.hidden_size)).T.clone()
+
+
 def train_with_new_tokens(config: LoraConfig | None):
     torch.manual_seed(0)
     model = LlamaForCausalLM(llama_config(TINY))
+    assert not model.config.tie_word_embeddings  # lm_head has its own new rows
     model.resize_token_embeddings(TINY.vocab_size + 2, mean_resizing=False)
     new = [TINY.vocab_size, TINY.vocab_size + 1]
     if config is None:
@@ -117,6 +158,7 @@ def train_with_new_tokens(config: LoraConfig | None):
     else:
         model = get_peft_model(model, config)
     before_in = model.get_input_embeddings()(torch.tensor(new)).detach().clone()
+    head_before = output_head_weight(model)
     ids = torch.tensor([[1, 2, new[0], 3, new[1], 4]] * 2)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     for _ in range(3):
@@ -126,17 +168,19 @@ def train_with_new_tokens(config: LoraConfig | None):
         opt.step()
     after_in = model.get_input_embeddings()(torch.tensor(new)).detach()
     old_after = model.get_input_embeddings()(torch.tensor([1, 2, 3])).detach()
-    return before_in, after_in, old_after, model
+    return before_in, after_in, old_after, model, (head_before, output_head_weight(model))
 
 
 def test_lora_alone_leaves_new_token_rows_untrained():
-    before, after, _, _ = train_with_new_tokens(None)
+    before, after, _, _, (head_before, head_after) = train_with_new_tokens(None)
     assert torch.equal(before, after)
+    new = slice(TINY.vocab_size, None)
+    assert torch.equal(head_before[new], head_after[new])  # the untied lm_head's new rows too
 
 
 def test_trainable_token_indices_train_only_the_new_rows():
     new = [TINY.vocab_size, TINY.vocab_size + 1]
-    before, after, old_after, model = train_with_new_tokens(
+    before, after, old_after, model, (head_before, head_after) = train_with_new_tokens(
         lora_config_with_new_tokens(new, ATTENTION_QV)
     )
     assert not torch.allclose(before, after)
@@ -145,6 +189,10 @@ def test_trainable_token_indices_train_only_the_new_rows():
     assert torch.equal(old_after, reference.get_input_embeddings()(torch.tensor([1, 2, 3])))
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert any("lm_head" in n and "token" in n for n in trainable)
+    # the untied lm_head: its new rows train, its old rows stay bit-identical
+    assert not torch.allclose(head_before[new], head_after[new])
+    assert torch.equal(head_before[: TINY.vocab_size], head_after[: TINY.vocab_size])
+    assert torch.equal(head_after[: TINY.vocab_size], reference.lm_head.weight)
 
 
 # --- several adapters ---------------------------------------------------------------------
@@ -182,6 +230,34 @@ def test_adding_an_adapter_does_not_activate_it():
         model.set_adapter("b")
         out_b = model(x)
     assert not torch.allclose(out_default, out_b)
+
+
+def tiny_lora_model(seed: int):
+    """A tiny random LLaMA (the same base weights every time) with one LoRA adapter whose
+    weights depend on `seed`; init_lora_weights=False makes the adapter change the output."""
+    torch.manual_seed(0)
+    base = LlamaForCausalLM(llama_config(TINY)).eval()
+    torch.manual_seed(seed)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=ATTENTION_QV, init_lora_weights=False)
+    return get_peft_model(base, config).eval()
+
+
+def test_load_adapter_does_not_activate_it(tmp_path):
+    ids = torch.randint(0, TINY.vocab_size, (2, 6), generator=torch.Generator().manual_seed(4))
+    saved = tiny_lora_model(seed=2)
+    saved.save_pretrained(tmp_path)  # adapter_config.json + adapter weights, no download
+    with torch.no_grad():
+        logits_b = saved(input_ids=ids).logits
+    model = tiny_lora_model(seed=1)
+    with torch.no_grad():
+        logits_default = model(input_ids=ids).logits
+        model.load_adapter(tmp_path, adapter_name="b")
+        assert model.active_adapters == ["default"]
+        assert torch.equal(model(input_ids=ids).logits, logits_default)  # still the old one
+        model.set_adapter("b")
+        logits_after_switch = model(input_ids=ids).logits
+    torch.testing.assert_close(logits_after_switch, logits_b)
+    assert not torch.allclose(logits_after_switch, logits_default, atol=1e-3)
 
 
 def test_serving_b_on_weights_with_a_merged_applies_both():

@@ -22,6 +22,7 @@ from snippets.fine_tuning.prompt_methods import (
     forward_with_prefix,
     forward_with_soft_prompt,
     p_tuning_params,
+    prefix_mlp_output_weights,
     prefix_tuning_params,
     prompt_tuning_params,
 )
@@ -240,3 +241,10 @@ def test_printed_rows_equal_peft_on_full_size_meta_models(shape_name):
             model = get_peft_model(LlamaForCausalLM(shapes.llama_config(s)), config)
             trainable, _ = model.get_nb_trainable_parameters()
         assert trainable == formula, type(config).__name__
+    # The last config (prefix_projection=True): its MLP's output layer is the printed
+    # "of which output W" row, and the rest of the count is embedding + first layer + biases.
+    mlp = model.prompt_encoder["default"].transform
+    assert mlp[2].weight.numel() == prefix_mlp_output_weights(s, s.kv_dim)
+    rest = model.prompt_encoder["default"].embedding.weight.numel() + sum(
+        p.numel() for p in mlp[0].parameters()) + mlp[2].bias.numel()
+    assert trainable == prefix_mlp_output_weights(s, s.kv_dim) + rest

@@ -207,3 +207,20 @@ def test_k3_is_nonnegative_and_unbiased_for_kl():
     assert torch.all(per_token >= 0)
     exact_kl = torch.sum(p * (p.log() - q.log()))  # KL(pi || pi_ref)
     torch.testing.assert_close(torch.sum(p * per_token), exact_kl)  # E_{a ~ pi}[k3] = KL
+
+
+def test_k3_is_biased_when_tokens_come_from_pi_old():
+    """GRPO evaluates k3 on tokens sampled from pi_old. Once pi has moved, the plain average
+    is no longer KL(pi || pi_ref); weighting each token by pi / pi_old makes it exact again."""
+    g = torch.Generator().manual_seed(1)
+    p_old = torch.softmax(torch.randn(7, generator=g), 0)
+    p = torch.softmax(p_old.log() + 0.5 * torch.randn(7, generator=g), 0)  # after some updates
+    q = torch.softmax(torch.randn(7, generator=g), 0)
+    per_token = k3_kl(p.log(), q.log())
+    exact_kl = torch.sum(p * (p.log() - q.log()))
+    biased = torch.sum(p_old * per_token)  # E_{a ~ pi_old}[k3]
+    assert abs(biased - exact_kl) > 0.01 * exact_kl
+    torch.testing.assert_close(torch.sum(p_old * (p / p_old) * per_token), exact_kl)
+    # at the first update of a batch pi = pi_old and the plain average is exact
+    torch.testing.assert_close(torch.sum(p_old * k3_kl(p_old.log(), q.log())),
+                               torch.sum(p_old * (p_old.log() - q.log())))

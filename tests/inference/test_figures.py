@@ -1,17 +1,22 @@
-"""snippets/inference/figures.py: the committed SVG is what the code draws, and the
-batching timeline it draws agrees with an independent list-scheduling computation."""
+"""snippets/inference/figures.py: the committed SVGs (one per language) are what the code
+draws, and the batching timeline it draws agrees with an independent list-scheduling
+computation."""
 
 from __future__ import annotations
 
 import heapq
 
+from snippets.figures import LANGS
 from snippets.inference.batching import Request, simulate, timeline
-from snippets.inference.figures import FIGURES, LENGTHS, SLOTS, batching_timeline_svg
+from snippets.inference.figures import FIGURES, LENGTHS, SLOTS, write_figures
 
 
-def test_committed_figure_is_up_to_date() -> None:
-    committed = (FIGURES / "batching-timeline.svg").read_text(encoding="utf-8")
-    assert committed == batching_timeline_svg(), "run write_figures() and commit the SVG"
+def test_committed_figures_are_up_to_date(tmp_path) -> None:
+    written = write_figures(tmp_path)
+    assert [p.name for p in written] == [f"batching-timeline.{lang}.svg" for lang in LANGS]
+    for fresh in written:
+        committed = FIGURES / fresh.name
+        assert fresh.read_bytes() == committed.read_bytes(), f"{fresh.name} is stale: run make figures"
 
 
 def list_schedule(lengths: list[int], slots: int) -> list[int]:

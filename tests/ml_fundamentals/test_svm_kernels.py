@@ -11,6 +11,7 @@ from sklearn.metrics.pairwise import rbf_kernel as sk_rbf_kernel
 from sklearn.preprocessing import PolynomialFeatures
 from sklearn.svm import SVC
 
+from snippets.figures import LANGS
 from snippets.ml_fundamentals.figures import FIGURE_DIR, write_figures
 from snippets.ml_fundamentals.svm_kernels import (
     circles,
@@ -138,18 +139,18 @@ def test_rbf_beats_linear_on_circles_and_huge_gamma_overfits():
     assert wide_sv > results["RBF, gamma = 1"][2]
 
 
-def test_committed_figure_is_reproducible(tmp_path):
-    (written,) = write_figures(tmp_path)
-    committed = FIGURE_DIR / written.name
-    assert committed.read_bytes() == written.read_bytes(), (
-        "figure is stale: run snippets.ml_fundamentals.figures.write_figures()"
-    )
-    # compact_svg keeps every point (200 data markers and the support vectors per panel)
-    # and keeps the file small.
-    svg = committed.read_text(encoding="utf-8")
+def test_committed_figures_are_reproducible(tmp_path):
+    written = write_figures(tmp_path)
+    assert [p.name for p in written] == [f"svm-decision-boundaries.{lang}.svg" for lang in LANGS]
     x_train, _, _, _ = circles(seed=0)
     n_support = sum(results[2] for name, results in compare_kernels().items()
                     if name in ("linear", "poly, p = 2", "RBF, gamma = 1"))
-    legend_markers = 3
-    assert svg.count("<use ") >= 3 * len(x_train) + n_support + legend_markers
-    assert len(svg.encode()) < 120_000
+    for fresh in written:
+        committed = FIGURE_DIR / fresh.name
+        assert committed.read_bytes() == fresh.read_bytes(), f"{fresh.name} is stale: run make figures"
+        # compact_svg keeps every point (200 data markers and the support vectors per panel)
+        # and keeps the file small.
+        svg = committed.read_text(encoding="utf-8")
+        legend_markers = 3
+        assert svg.count("<use ") >= 3 * len(x_train) + n_support + legend_markers
+        assert len(svg.encode()) < 120_000

@@ -1,6 +1,6 @@
 """A small but real slice of the project, copied into a temporary folder.
 
-Configs, hooks, scripts, assets and the A4 page with its snippet and lab, in all three
+Configs, style files, hooks, scripts, assets and the A4 page with its snippet and lab, in all three
 languages. Tests break one thing in the slice, or deploy it, without touching the tree.
 """
 
@@ -17,11 +17,24 @@ LANGS = ("en", "zh", "ru")
 PAGE = "ml-fundamentals/broadcasting.md"
 LAB = "ml-fundamentals/lab-broadcasting.py"
 FILES = [
-    "mkdocs.yml", "mkdocs.zh.yml", "mkdocs.ru.yml", "scripts", "docs/hooks",
-    "docs/overrides", "docs/assets", "docs/glossary", "snippets/__init__.py",
-    "snippets/ml_fundamentals/__init__.py", "snippets/ml_fundamentals/broadcasting.py",
+    "mkdocs.yml",
+    "mkdocs.zh.yml",
+    "mkdocs.ru.yml",
+    "requirements.txt",
+    "scripts",
+    "style",
+    "docs/hooks",
+    "docs/overrides",
+    "docs/assets",
+    "docs/glossary",
+    "snippets/__init__.py",
+    "snippets/figures",
+    "snippets/ml_fundamentals/__init__.py",
+    "snippets/ml_fundamentals/broadcasting.py",
     "snippets/ml_fundamentals/outputs/broadcasting.txt",
     "tests/ml_fundamentals/test_broadcasting.py",
+    "tests/figures",
+    "tests/site/test_hooks.py",
 ]
 
 
@@ -58,6 +71,10 @@ def run(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `python *args` in the slice, with the slice first on the import path."""
     full_env = dict(os.environ, PYTHONPATH=str(root), NO_MKDOCS_2_WARNING="1", **env)
     return subprocess.run(
-        [sys.executable, *args], cwd=root, env=full_env, capture_output=True, text=True,
+        [sys.executable, *args],
+        cwd=root,
+        env=full_env,
+        capture_output=True,
+        text=True,
         timeout=900,
     )

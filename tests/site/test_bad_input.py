@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import require_chromium
+from .modules import load_script
 from .slice import LAB, PAGE, make_slice, run
 
 pytestmark = pytest.mark.slow
@@ -130,6 +132,60 @@ def test_a_third_party_script_is_caught_by_the_link_checker(project: Path) -> No
     result = run(project, "scripts/check_links.py", str(project / "site"))
     assert result.returncode == 1
     assert "loads a third-party resource at run time: https://cdn.example.com/x.js" in result.stderr
+
+
+def _add_diagram(project: Path, source: str) -> None:
+    fence = f"```mermaid\n{source}\n```\n\n## Pitfalls {{ #pitfalls }}"
+    edit(project / f"docs/en/{PAGE}", "## Pitfalls { #pitfalls }", fence)
+
+
+def _build_en(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    args = ["scripts/build.py", "--lang", "en", "--no-labs", "--site-dir", str(project / "site")]
+    return run(project, *args, **env)
+
+
+def test_a_cached_diagram_builds_without_chromium(project: Path) -> None:
+    diagrams = load_script("diagrams")
+    source = diagrams.pages()["docs/en/training-efficiency/zero.md"][0]
+    entry = diagrams.cache_file(source)
+    (project / "docs/diagrams-cache").mkdir(parents=True)
+    (project / "docs/diagrams-cache" / entry.name).write_bytes(entry.read_bytes())
+    _add_diagram(project, source)
+    result = _build_en(project, FG_CHROMIUM="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (project / "site/ml-fundamentals/broadcasting/index.html").read_text(encoding="utf-8")
+    assert '<div class="fg-diagram"' in page and '<svg id="fg-diagram-1"' in page
+    assert not re.search(r"<script[^>]*mermaid|class=\"mermaid\"", page, re.IGNORECASE)
+
+
+def test_a_diagram_without_a_cache_entry_and_without_chromium_fails_and_is_named(project: Path) -> None:
+    _add_diagram(project, "flowchart TB\n    accTitle: Not cached\n    A --> B")
+    result = _build_en(project, FG_CHROMIUM="")
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"docs/en/{PAGE}" in output
+    assert "no cache entry and cannot be drawn" in output and "chromium" in output
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("flowchart TB\n    accTitle: Broken on purpose\n    A --> B -->", "Parse error"),
+        ("flowchart TB\n    A --> B", "accTitle"),
+    ],
+    ids=["parse-error", "no-accessible-title"],
+)
+def test_a_diagram_mermaid_cannot_draw_fails_the_build_and_is_named(
+    project: Path, source: str, reason: str
+) -> None:
+    require_chromium()
+    _add_diagram(project, source)
+    result = _build_en(project)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"docs/en/{PAGE}: Mermaid cannot draw diagram 1" in output
+    assert reason in output
+    assert not list((project / "docs/diagrams-cache").glob("*.svg")), "a broken diagram was cached"
 
 
 def _drop_first_figure_description(path: Path) -> None:

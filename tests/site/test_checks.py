@@ -57,8 +57,10 @@ def test_chinese_index_is_segmented_by_jieba(site_dir: Path) -> None:
     import jieba
 
     index = json.loads((site_dir / "zh" / "search" / "search_index.json").read_text("utf-8"))
+    # The sections' text sits in a second file, by location (docs/hooks/search.py).
+    texts = json.loads((site_dir / "zh" / "search" / "search_text.json").read_text("utf-8"))["docs"]
     text = " ".join(
-        doc["title"] + " " + doc["text"]
+        doc["title"] + " " + texts.get(doc["location"], {}).get("text", "")
         for doc in index["docs"]
         if "ml-fundamentals/broadcasting/" in doc["location"]
     )
@@ -96,3 +98,81 @@ def test_every_page_has_description_canonical_and_hreflang_links(site_dir: Path)
             if not (site_dir / lang_dir / name).exists():
                 problems.append(f"{lang_dir}{name}: missing")
     _fail_with(problems)
+
+
+check_style = load_script("check_style")
+
+
+def test_every_page_lab_and_glossary_follows_the_house_style_of_its_language() -> None:
+    import time
+
+    started = time.process_time()
+    problems = check_style.check(ROOT / "docs", ROOT / "style")
+    _fail_with([str(problem) for problem in problems])
+    assert time.process_time() - started < 2.0, "check_style.py should stay under 2 s"
+
+
+def test_a_style_violation_in_a_copy_is_named_with_file_line_and_rule(tmp_path: Path) -> None:
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    for rel in ("docs/en", "docs/zh", "docs/ru", "docs/glossary", "style"):
+        shutil.copytree(ROOT / rel, tmp_path / rel)
+    (tmp_path / "scripts").mkdir()
+    shutil.copy2(ROOT / "scripts/check_style.py", tmp_path / "scripts")
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "scripts/check_style.py"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    clean = run()
+    assert clean.returncode == 0, clean.stderr
+
+    page = "docs/ru/ml-fundamentals/broadcasting.md"
+    lines = (tmp_path / page).read_text(encoding="utf-8").splitlines()
+    planted = lines.index("## Объяснение { #explanation }")
+    lines[planted:planted] = [
+        # decimal point, % without a space, a Latin unit, "et al." in running text
+        "Доля 0.5 и 15% от 20 MB (Hu et al., 2021).",
+        # the same things in code, math, a URL, a link target and an attribute: not prose
+        "См. `0.5 15% 20 MB` и $0.5 + 15\\%$, https://example.org/0.5%20MB,"
+        ' [ссылка](https://example.org/a?x=0.5%25) и <span title="0.5% et al.">x</span>.',
+        "",
+    ]
+    heading = next(n for n, line in enumerate(lines) if line.endswith("{ #pitfalls }"))
+    lines[heading] = "## Ловушки { #pitfalls }"
+    box = next(n for n, line in enumerate(lines) if line.startswith("!!! abstract"))
+    lines[box] = '!!! abstract "Коротко"'
+    (tmp_path / page).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    lab = "docs/zh/ml-fundamentals/lab-broadcasting.py"
+    cells = (tmp_path / lab).read_text(encoding="utf-8").splitlines()
+    title = next(n for n, line in enumerate(cells) if line.startswith("# # "))
+    cells.insert(title + 1, '# 所谓"广播"在 fp16 下也一样（Hu et al., 2021）。')
+    (tmp_path / lab).write_text("\n".join(cells) + "\n", encoding="utf-8")
+
+    untitled = "docs/ru/ml-fundamentals/lab-broadcasting.py"
+    text = (tmp_path / untitled).read_text(encoding="utf-8")
+    assert text.count(" { #lab }") == 1
+    (tmp_path / untitled).write_text(text.replace(" { #lab }", ""), encoding="utf-8")
+
+    result = run()
+    assert result.returncode == 1
+    found = set(re.findall(r"^(\S+):(\d+): \[([^\]]+)\]", result.stderr, re.MULTILINE))
+    line = str(planted + 1)
+    expected = {
+        (page, line, "decimal-comma"),
+        (page, line, "percent-space"),
+        (page, line, "units"),
+        (page, line, "term:и др."),
+        (page, str(heading + 1), "heading"),
+        (page, str(box + 1), "admonition-title"),
+        (lab, str(title + 2), "quotes"),
+        (lab, str(title + 2), "term:FP32 / FP16 / BF16 / FP8 / TF32 / INT8 / INT4"),
+        (lab, str(title + 2), "term:等人"),
+        (untitled, "1", "lab-title"),
+    }
+    assert found == expected, result.stderr
+    assert "'0.5' -> '0,5'" in result.stderr and "## Подводные камни { #pitfalls }" in result.stderr

@@ -45,17 +45,6 @@ def test_glossary_files_define_the_same_terms_in_every_language() -> None:
         assert len(entries) == len(set(entries)), f"duplicate term in docs/glossary/{lang}.md"
 
 
-def test_russian_search_override_is_materials_file_plus_the_patch() -> None:
-    import material
-
-    original = (
-        Path(material.__file__).parent / "templates/assets/javascripts/lunr/min/lunr.ru.min.js"
-    ).read_text(encoding="utf-8")
-    ours = (ROOT / "docs/overrides/assets/javascripts/lunr/min/lunr.ru.min.js").read_text("utf-8")
-    assert ours.startswith(original), "Material's lunr.ru.min.js changed: re-create the override"
-    assert "__fgStemmed" in ours[len(original) :]
-
-
 prerender_math = load_hook("prerender_math")
 
 
@@ -190,3 +179,89 @@ def test_figures_get_the_description_of_the_cell_that_drew_them() -> None:
     assert 'alt="Line chart: «loss» falls &amp; &lt;stays&gt; low"' in images[0]
     assert 'alt="Second"' in images[1]
     assert all(image.count(" alt=") == 1 for image in images)
+
+
+def _svg(word: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="300pt" height="150pt" '
+            f'viewBox="0 0 300 150"><text x="10" y="20">{word}</text></svg>')
+
+
+def test_a_lab_figure_is_shown_in_the_page_language_as_an_svg_file() -> None:
+    """The kernel renders each figure in every language (snippets/figures/notebook.py); each
+    language's page shows its own SVG, as a file with its size and the cell's description."""
+    from types import SimpleNamespace
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from snippets.figures.notebook import METADATA_KEY
+
+    nb = labs.jupytext.reads(LAB_WITH_FIGURES.replace("# %%\nplt.plot([3, 4])\n", ""), fmt="py:percent")
+    svgs = {"en": _svg("loss"), "zh": _svg("损失"), "ru": _svg("потери")}
+    (cell,) = [c for c in nb.cells if c.cell_type == "code"]
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data", data={"image/svg+xml": svgs["en"], "text/plain": "<Figure>"},
+        metadata={"image/svg+xml": {METADATA_KEY: svgs}},
+    )]
+    assert labs._language("/repo/docs/ru/rag/lab-rag.py") == "ru"
+    labs.in_language(nb, labs._language("/repo/docs/ru/rag/lab-rag.py"))
+    assert cell.outputs[0]["data"]["image/svg+xml"] == svgs["ru"]
+    alts = labs.figure_alts(nb, "lab-x.py")
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    html = labs.describe_figures(html, alts)
+    html = labs._externalise_images(html, SimpleNamespace(url="rag/lab-rag/"))
+    (image,) = re.findall(r"<img\b[^>]*>", html)
+    assert 'width="400" height="200"' in image and 'alt="Line chart: «loss»' in image
+    src = re.search(r'src="([^"]+)"', image)[1]
+    assert src.startswith("../../assets/lab-figures/") and src.endswith(".svg")
+    assert labs._figures[src.removeprefix("../../")] == svgs["ru"].encode()
+
+
+def test_a_described_cell_that_shows_no_figure_fails_the_build() -> None:
+    """Drawing a figure can fail inside the display formatter without failing the cell."""
+    nb = labs.jupytext.reads(LAB_WITH_FIGURES, fmt="py:percent")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    with pytest.raises(labs.PluginError, match=r"code cell\(s\) 1 carry a figure description but showed no"):
+        labs.figure_alts(nb, "lab-x.py")
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("alt")]
+    cell.outputs = [{"output_type": "error", "ename": "ValueError", "evalue": "figure text of 6.0 pt"}]
+    with pytest.raises(labs.PluginError, match=r"1 \(ValueError: figure text of 6.0 pt\) carry"):
+        labs.figure_alts(nb, "lab-x.py")
+
+
+typography = load_hook("typography")
+
+
+def test_russian_typography_puts_nbsp_in_text_and_nowhere_else() -> None:
+    nbsp = "\u00a0"
+    html = (
+        '<p>Память — как у <strong>одного</strong> — батча: 39,5 % и 20 ГБ\n'
+        "из 7 млрд, Hu и\nдр. (2021), т. е. и т. д.; 5 слоёв &amp; — ещё.</p>\n"
+        '<p title="a — 5 %"><code>a — 5 %</code> <kbd>x — 1 %</kbd> '
+        '<span class="arithmatex">\\(x — 5 %\\)</span> $y — 5 %$</p>\n'
+        '<pre><code><span class="n">x</span> — 5 %</code></pre>'
+        "<script>let s = 'a — 5 %';</script><svg><text>a — 5 %</text></svg>"
+    )
+    out = typography.typeset(html, "ru")
+    text, rest = out.split("</p>\n", 1)
+    assert text == (
+        f"<p>Память{nbsp}— как у <strong>одного</strong>{nbsp}— батча: 39,5{nbsp}% и 20{nbsp}ГБ\n"
+        f"из 7{nbsp}млрд, Hu и{nbsp}др. (2021), т.{nbsp}е. и{nbsp}т.{nbsp}д.; 5 слоёв &amp;{nbsp}— ещё."
+    )
+    # attributes, code, kbd, math, pre, script and svg are left byte for byte
+    assert rest == html.split("</p>\n", 1)[1]
+    # only spaces became U+00A0: every other byte of the page is unchanged
+    assert out.replace(nbsp, " ") == html.replace("и\nдр.", "и др.")
+
+
+def test_typography_rules_come_from_the_style_file_and_leave_en_and_zh_alone() -> None:
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "style/ru.yml").read_text(encoding="utf-8"))["typography"]
+    assert "ГиБ" in spec["units_after_number"] and "и др." in spec["nbsp_inside"]
+    assert typography.typeset("<p>4 ГиБ</p>", "ru") == "<p>4\u00a0ГиБ</p>"
+    html = "<p>Memory — 15 % of 20 GB; 显存 — 15 %</p>"
+    assert typography.typeset(html, "en") == html
+    assert typography.typeset(html, "zh") == html

@@ -1,13 +1,12 @@
 // The site's own scripts, in one file so that a first view makes one request for them
 // (each request on a slow phone connection costs a round trip). Each part is
-// self-contained apart from the script loader that parts 1 and 2 share; Material's
-// bundle runs before this file.
+// self-contained; Material's bundle runs before this file. Diagrams need no script: they
+// are SVG drawn at build time (docs/hooks/diagrams.py).
 //
 //   1. Math left for the browser (labs without build-time math, builds without Node.js)
-//   2. Mermaid, loaded when a diagram nears the viewport
-//   3. The language switch keeps the page
-//   4. The version selector of releases published with mike
-//   5. Tab stops for regions that scroll sideways
+//   2. The language switch keeps the page
+//   3. The version selector of releases published with mike
+//   4. Tab stops for regions that scroll sideways
 
 // Appends a <script> for `url` (a URL object); resolves once it has run.
 const fgLoadScript = (url) =>
@@ -65,48 +64,7 @@ const fgLoadScript = (url) =>
   });
 })();
 
-// --- 2. Mermaid -------------------------------------------------------------------------
-// Mermaid is 3.5 MB: load it only when a diagram is about to scroll into view. Material
-// draws diagrams with the global `mermaid` (and would fetch it from a CDN if it were
-// missing); this stub stands in for it, waits until the diagram's source block nears
-// the viewport, then loads the site's own copy and renders.
-(() => {
-  const src = new URL("../vendor/mermaid/mermaid.min.js", document.currentScript.src);
-  let config = {};
-  let loading = null;
-  const load = () => (loading ??= fgLoadScript(src).then(() => window.mermaid));
-  const nearViewport = (text) =>
-    new Promise((resolve) => {
-      const block = [...document.querySelectorAll("pre.mermaid")].find(
-        (pre) => pre.textContent.trim() === text.trim(),
-      );
-      if (!block || !("IntersectionObserver" in window)) return resolve();
-      const observer = new IntersectionObserver(
-        (entries) => {
-          if (entries.some((entry) => entry.isIntersecting)) {
-            observer.disconnect();
-            resolve();
-          }
-        },
-        { rootMargin: "400px 0px" },
-      );
-      observer.observe(block);
-    });
-  const stub = {
-    initialize(options) {
-      config = options;
-    },
-    async render(id, text, ...rest) {
-      await nearViewport(text);
-      const real = await load();
-      real.initialize(config);
-      return real.render(id, text, ...rest);
-    },
-  };
-  window.mermaid = stub;
-})();
-
-// --- 3. Language switch -----------------------------------------------------------------
+// --- 2. Language switch -----------------------------------------------------------------
 // The language links (overrides/partials/alternate.html) already point to the same page
 // in the other language. Material would otherwise remap the click through the target's
 // sitemap, which only works when site_url matches the host, and falls back to the
@@ -123,7 +81,7 @@ document.addEventListener(
   true,
 );
 
-// --- 4. Version selector ----------------------------------------------------------------
+// --- 3. Version selector ----------------------------------------------------------------
 // Version selector for releases published with mike (scripts/deploy.py).
 // Material's own selector looks for versions.json next to the language root, which is
 // right for English (/1.0/) but not for /1.0/zh/ or /1.0/ru/. This one finds the
@@ -175,13 +133,13 @@ document.addEventListener(
     });
 })();
 
-// --- 5. Scrollable regions --------------------------------------------------------------
-// Regions that scroll sideways (wide formulas, tables, lab code and outputs) must be
+// --- 4. Scrollable regions --------------------------------------------------------------
+// Regions that scroll sideways (wide formulas, tables, diagrams, lab code and outputs) must be
 // reachable by keyboard: give each one that actually overflows a tab stop.
 // Math left for the browser renders later (part 1), which calls window.fgMarkScrollable again.
 (() => {
   const selector = [
-    ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table",
+    ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table", ".fg-diagram",
     ".highlight-ipynb", ".jp-OutputArea-output pre", ".jp-RenderedText pre",
   ].join(",");
   window.fgMarkScrollable = (root) => {

@@ -35,8 +35,10 @@ from snippets.architectures.llama_sizes import (
     kv_cache_bytes_per_token,
 )
 from snippets.architectures.rope import relative_upper_bound, score_of_equal_vectors
+from snippets.figures import figure_labels
 
 _ = torch.manual_seed(0)
+L = figure_labels("lab_llama_block")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. A tiny LLaMA from a config { #config }
@@ -116,14 +118,13 @@ print("parameters:", lb.count_params(ours), "vs", lb.count_params(reference))
 
 # %% alt="Two line charts against the relative distance |m − n| from 0 to 1,024, on a log scale. Left: RoFormer's upper bound for d = 128 falls with distance while its ripples grow. Right: the RoPE score of an all-ones query and key starts at 128 and falls while oscillating more and more: long-range decay is a trend, not a steady fall."
 distances = torch.arange(0, 1025)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
 axes[0].plot(distances, relative_upper_bound(128, distances))
-axes[0].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="bound",
-            title="RoFormer's upper bound (d = 128)")
+axes[0].set(xscale="symlog", xlabel=L["distance"], ylabel=L["bound"],
+            title=L("bound_title", d=128))
 axes[1].plot(distances, score_of_equal_vectors(128, distances), lw=0.8)
-axes[1].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="q . R k",
-            title="score of all-ones q and k")
-fig.tight_layout()
+axes[1].set(xscale="symlog", xlabel=L["distance"], ylabel="q · R k",
+            title=L["score_title"])
 plt.show()
 
 # %% [markdown]
@@ -139,16 +140,15 @@ for s in LLAMA_1:
     names.append(s.name)
     attention.append(4 * s.dim * s.dim / 1e6)
     ffn.append(3 * s.dim * ffn_hidden_dim(s.dim) / 1e6)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-axes[0].bar(names, attention, label="attention (4 d^2)")
-axes[0].bar(names, ffn, bottom=attention, label="SwiGLU (3 d d_ff)")
-axes[0].set(ylabel="millions of weights per layer", title="one decoder layer")
-axes[0].legend()
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+axes[0].bar([n.removeprefix("LLaMA-") for n in names], attention, label=L["attention"])
+axes[0].bar([n.removeprefix("LLaMA-") for n in names], ffn, bottom=attention, label=L["swiglu"])
+axes[0].set(ylabel=L["weights_per_layer"], title=L["decoder_layer"])
+axes[0].legend(loc="upper left")
 cache = [kv_cache_bytes_per_token(s) / 2**10 for s in [*LLAMA_1, LLAMA_2_70B_IF_MHA, LLAMA_2_70B]]
 labels = [*names, "70B, MHA", "Llama-2-70B, GQA"]
 axes[1].barh(labels, cache)
-axes[1].set(xlabel="KiB of fp16 KV cache per token", title="KV cache per token")
-fig.tight_layout()
+axes[1].set(xlabel=L["kib_per_token"], title=L["kv_per_token"])
 plt.show()
 
 # %% [markdown]

@@ -42,8 +42,10 @@ from snippets.attention.rope_scaling import (
     scaled_inv_freq,
     yarn_inv_freq,
 )
+from snippets.figures import figure_labels
 
 _ = torch.manual_seed(0)
+L = figure_labels("attention")  # the figures' words, drawn in each page's language
 torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared CPU
 
 # %% [markdown]
@@ -72,11 +74,11 @@ print("identical tokens:", torch.equal(outputs["without cache"], outputs["with c
 # %% alt="Line chart of the time to generate the next token against the number of tokens already in the context, from 32 to 512. Without a KV cache the time grows steeply with the context; with the cache it grows only slightly and stays far below."
 lengths = [32, 128, 256, 512]
 steps = decode_step_times(lengths, repeats=3, d_model=128, n_layers=2)
-plt.figure(figsize=(5.5, 3.4))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 for name, values in steps.items():
-    plt.plot(lengths, [1000 * s for s in values], marker="o", label=name)
-plt.xlabel("tokens already in the context")
-plt.ylabel("time for the next token (ms)")
+    plt.plot(lengths, [1000 * s for s in values], marker="o", label=L[name])
+plt.xlabel(L["tokens_in_context"])
+plt.ylabel(L["next_token_ms"])
 plt.legend()
 plt.grid(alpha=0.3)
 plt.show()
@@ -91,15 +93,16 @@ plt.show()
 # %% alt="Log-log chart of the fp16 KV cache of one Llama-2-70B sequence against the number of KV heads, from 1 to 64, for 4K, 32K and 128K tokens: the memory is proportional to both. A dashed line marks 80 GB, the memory of one large GPU: with 64 heads (MHA) the cache of one 32K-token sequence alone, 80 GiB, is above it, while with 8 heads (GQA-8) even 128K tokens stay below it."
 shape = LLAMA2_70B
 kv_heads = [64, 32, 16, 8, 4, 2, 1]
-plt.figure(figsize=(5.5, 3.4))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 for context in [4096, 32768, 131072]:
     gib = [kv_cache_bytes(shape["n_layers"], h, shape["head_dim"], context) / GIB for h in kv_heads]
-    plt.plot(kv_heads, gib, marker="o", label=f"{context // 1024}K tokens")
+    plt.plot(kv_heads, gib, marker="o", label=L("k_tokens", k=context // 1024))
 plt.axhline(80e9 / GIB, color="grey", ls="--", lw=1)
 plt.xscale("log", base=2)
 plt.yscale("log")
-plt.xlabel("KV heads (64 = MHA, 8 = GQA-8, 1 = MQA)")
-plt.ylabel("fp16 KV cache, one sequence (GiB)")
+plt.xticks(kv_heads, [str(h) for h in kv_heads])
+plt.xlabel(L["kv_heads"])
+plt.ylabel(L["kv_cache_sequence"])
 plt.legend()
 plt.grid(alpha=0.3, which="both")
 plt.show()
@@ -122,11 +125,12 @@ print("naive == SDPA:", torch.allclose(naive_attention(q, k, v, causal=True), re
 
 lengths = [256, 512, 1024]
 curve = memory_curve(lengths)
-plt.figure(figsize=(5.5, 3.4))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 for name, values in curve.items():
-    plt.loglog(lengths, [b / 2**20 for b in values], marker="o", label=name, base=2)
-plt.xlabel("sequence length N")
-plt.ylabel("peak MiB (one fp32 head, d = 64)")
+    plt.loglog(lengths, [b / 2**20 for b in values], marker="o", label=L[name], base=2)
+plt.xticks(lengths, [str(n) for n in lengths])
+plt.xlabel(L["sequence_length"])
+plt.ylabel(L("peak_mib", d=64))
 plt.legend()
 plt.grid(alpha=0.3, which="both")
 plt.show()
@@ -151,19 +155,18 @@ head_dim, base, trained, factor = 128, 10000.0, 4096, 4.0
 methods = ["none", "linear", "ntk", "yarn"]
 positions = torch.arange(0, 4 * trained + 1, 64).float()
 default = rope_inv_freq(head_dim, base)
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
 for ax, pair in zip(axes, [50, 63]):
     for method in methods:
         inv = scaled_inv_freq(method, head_dim, base, factor, trained)
-        ax.plot(positions, positions * inv[pair], label=method)
+        ax.plot(positions, positions * inv[pair], label=L[f"method_{method}"])
     ax.axhline(trained * default[pair].item(), color="grey", ls="--", lw=1)
     ax.axvline(trained, color="grey", ls=":", lw=1)
-    ax.set_title(f"pair {pair}: wavelength {2 * math.pi / default[pair].item():,.0f} tokens")
-    ax.set_xlabel("position")
+    ax.set_title(L("pair_title", pair=pair, wavelength=2 * math.pi / default[pair].item()))
+    ax.set_xlabel(L["position"])
     ax.grid(alpha=0.3)
-axes[0].set_ylabel("rotation angle (radians)")
+axes[0].set_ylabel(L["rotation_angle"])
 axes[0].legend()
-fig.tight_layout()
 plt.show()
 print(f"YaRN multiplies cos and sin by {yarn_inv_freq(head_dim, base, factor, trained)[1]:.4f}")
 

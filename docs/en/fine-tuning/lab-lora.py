@@ -29,9 +29,11 @@ import matplotlib.pyplot as plt
 import torch
 from transformers import LlamaForCausalLM
 
+from snippets.figures import figure_labels
 from snippets.fine_tuning.lora import ALL_LINEAR, apply_lora, lora_layers
 from snippets.fine_tuning.shapes import DecoderShape, llama_config
 
+L = figure_labels("lab_lora")  # the figures' words, drawn in each page's language
 torch.set_num_threads(1)  # tiny model: one thread is fastest and deterministic
 _ = torch.manual_seed(0)
 SHAPE = DecoderShape(vocab_size=32, hidden_size=64, intermediate_size=128,
@@ -98,23 +100,23 @@ print(f"final loss: full {full_losses[-1]:.3f}, LoRA {lora_losses[-1]:.3f}")
 # %% [markdown]
 # ## 3. Loss curves and trainable parameters { #plot }
 #
-# Full fine-tuning fits task B faster here: it can change every weight. LoRA reaches a low loss too,
-# while training about a tenth of the parameters of this small model. On a 7B model the share is a
+# Full fine-tuning fits task B faster here: it can change every weight. LoRA lowers the loss too,
+# but more slowly, and after 100 steps it is still more than ten times higher; it trains about a
+# tenth of the parameters of this small model. On a 7B model the share is a
 # fraction of a percent (see [the counts](lora.md#code)).
 
 # %% alt="Left: training loss on a log scale over 100 steps. Full fine-tuning falls steadily; LoRA with rank 4 drops quickly at first, then falls much more slowly and ends more than ten times higher. Right: trainable parameters on a log scale; LoRA on all linear layers trains about a tenth as many as full fine-tuning."
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [2, 1]})
-ax1.plot(full_losses, label="full fine-tuning (lr 1e-3)")
-ax1.plot(lora_losses, label="LoRA r=4 (lr 2e-2)")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained",
+                               gridspec_kw={"width_ratios": [3, 2]})
+ax1.plot(full_losses, label=L("full", lr="1e-3"))
+ax1.plot(lora_losses, label=L("lora", r=4, lr="2e-2"))
 ax1.set_yscale("log")
-ax1.set_xlabel("step")
-ax1.set_ylabel("training loss")
+ax1.set_xlabel(L["step"])
+ax1.set_ylabel(L["loss"])
 ax1.legend()
-ax2.bar(list(counts), list(counts.values()), color=["tab:blue", "tab:orange"])
+ax2.bar([L[name] for name in counts], list(counts.values()), color=["C0", "C1"])
 ax2.set_yscale("log")
-ax2.set_ylabel("trainable parameters")
-ax2.tick_params(axis="x", labelsize=8)
-fig.tight_layout()
+ax2.set_ylabel(L["trainable"])
 plt.show()
 
 # %% [markdown]

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Lab: decoding and batching
+# # Lab: decoding and batching { #lab }
 #
 # This lab goes with two questions:
 # [hallucination and repetition](hallucination-repetition.md) and
@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import matplotlib.pyplot as plt
 import torch
 
+from snippets.figures import figure_labels
 from snippets.inference.batching import TinyLM, serve_all, simulate, workload
 from snippets.inference.logits_processors import (
     FrequencyPresencePenalty,
@@ -45,6 +46,7 @@ from snippets.inference.looping import BigramLM, distinct_n, run_controls, tail_
 from snippets.inference.paged_kv import contiguous_slots, mixed_workload, paged_slots
 
 torch.set_num_threads(1)  # tiny matrices: one thread is faster and steadier
+L = figure_labels("lab_decoding")  # the figures' words, drawn in each page's language
 
 
 def run(coro):
@@ -71,15 +73,15 @@ for name, tokens in outputs.items():
 # in the first $t$ tokens: 1.0 means nothing has repeated yet.
 
 # %% alt="Line chart of the share of distinct 4-grams among the first t generated tokens, t from 8 to 48, for six decoding settings on a bigram model. Greedy decoding falls towards 0.1 as it loops; the repetition and presence penalties hold at 1 for a while, then decline; the frequency penalty stays between about 0.8 and 0.95; no-repeat 3-gram blocking and sampling with T = 0.8, top-k 5 and top-p 0.9 stay at 1."
-fig, ax = plt.subplots(figsize=(7, 3.6))
+fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
 for (name, tokens), style in zip(outputs.items(), ["-", "-", "-", "-", "--", ":"]):
     steps = range(8, len(tokens) + 1)
-    ax.plot(steps, [distinct_n(tokens[:t]) for t in steps], style, label=name)
-ax.set_xlabel("generated tokens t")
-ax.set_ylabel("distinct 4-grams in the first t")
-ax.set_title("Bigram model, prompt 'the', logit offset +10")
+    ax.plot(steps, [distinct_n(tokens[:t]) for t in steps], style, label=L[name])
+ax.set_xlabel(L["generated_t"])
+ax.set_ylabel(L["distinct_first_t"])
+ax.set_title(L["bigram_title"])
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(loc="lower left")
 plt.show()
 
 # %% [markdown]
@@ -97,11 +99,11 @@ for offset in offsets:
     for name in rows:
         rows[name].append(distinct_n(result[name]))
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
 for name, values in rows.items():
-    ax.plot(offsets, values, marker="o", label=name)
-ax.set_xlabel("constant added to every logit")
-ax.set_ylabel("distinct 4-grams (48 tokens)")
+    ax.plot(offsets, values, marker="o", label=L[name])
+ax.set_xlabel(L["offset_axis"])
+ax.set_ylabel(L["distinct_48"])
 ax.set_ylim(0, 1.05)
 ax.grid(alpha=0.3)
 ax.legend()
@@ -158,12 +160,13 @@ for size in batch_sizes:
     print(f"max batch {size:>2}: {passes:>3} forward passes, "
           f"{total_tokens / best:6.0f} tokens per CPU-second")
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
 ax.plot(batch_sizes, throughput, marker="o")
 ax.set_xscale("log", base=2)
-ax.set_xlabel("max batch size")
-ax.set_ylabel("tokens per CPU-second")
-ax.set_title("Tiny Llama on CPU, 16 concurrent requests")
+ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+ax.set_xlabel(L["max_batch"])
+ax.set_ylabel(L["tokens_per_cpu_s"])
+ax.set_title(L("tiny_title", n=len(requests)))
 ax.grid(alpha=0.3)
 plt.show()
 
@@ -180,20 +183,19 @@ plt.show()
 # on the machine.
 
 # %% alt="Two bar charts for the same workload served one request at a time, with request-level batching and with continuous batching, batch size 8. Both kinds of batching need far fewer forward passes than one at a time; continuous batching needs the fewest and has the lowest mean latency, well under half that of request-level batching."
-labels = ["one at a time", "request-level", "continuous"]
+labels = [L["one at a time"], L["request-level"], L["continuous"]]
 results = [
     simulate(workload(), 1, True),
     simulate(workload(), 8, False),
     simulate(workload(), 8, True),
 ]
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
 axes[0].bar(labels, [r.forward_passes for r in results])
-axes[0].set_ylabel("forward passes")
+axes[0].set_ylabel(L["forward_passes"])
 axes[1].bar(labels, [r.mean_latency for r in results])
-axes[1].set_ylabel("mean latency (passes)")
+axes[1].set_ylabel(L["mean_latency"])
 for ax in axes:
     ax.tick_params(axis="x", labelrotation=20)
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -210,18 +212,19 @@ used = sum(prompt + out for prompt, _, out in work)
 block_sizes = [1, 4, 16, 64, 256, 1024]
 paged_use = [used / paged_slots(work, b) for b in block_sizes]
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(block_sizes, paged_use, marker="o", label="paged")
+fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
+ax.plot(block_sizes, paged_use, marker="o", label=L["paged"])
 ax.axhline(used / contiguous_slots(work, "max_tokens"), color="C1", linestyle="--",
-           label="contiguous, prompt + max_tokens")
+           label=L["contiguous_max"])
 ax.axhline(used / contiguous_slots(work, "context"), color="C2", linestyle=":",
-           label="contiguous, whole context")
+           label=L["contiguous_context"])
 ax.set_xscale("log", base=2)
-ax.set_xlabel("block size (tokens)")
-ax.set_ylabel("share of reserved slots used")
+ax.set_xticks(block_sizes, [str(b) for b in block_sizes])
+ax.set_xlabel(L["block_size"])
+ax.set_ylabel(L["share_used"])
 ax.set_ylim(0, 1.05)
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+ax.legend()
 plt.show()
 
 # %% [markdown]

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from snippets.figures import figure_labels
 from snippets.ml_fundamentals.broadcasting import (
     CASES,
     broadcast_shape,
@@ -33,6 +34,7 @@ from snippets.ml_fundamentals.broadcasting import (
 )
 
 _ = torch.manual_seed(0)
+L = figure_labels("lab_broadcasting")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. The cases an interviewer may mean { #cases }
@@ -56,18 +58,20 @@ y = torch.linspace(0, 11, 12)                   # (12,): a vector
 z = x - y                                       # (22, 12)
 print("shape:", tuple(z.shape), "| rule says:", broadcast_shape((22, 1), (12,)))
 
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 6, 12]})
+fig, axes = plt.subplots(1, 3, figsize=(6.4, 3.6), layout="constrained",
+                         gridspec_kw={"width_ratios": [1, 6, 12]})
 axes[0].imshow(x.numpy(), cmap="viridis", aspect="auto")
-axes[0].set_title("x (22, 1)")
+axes[0].set_title("x\n(22, 1)")
+axes[0].set_xticks([0])
 axes[1].imshow(y.reshape(1, 12).numpy(), cmap="viridis", aspect="auto")
-axes[1].set_title("y as (1, 12)")
+axes[1].set_title(L["y_as_row"])
+axes[1].set_yticks([0])
 im = axes[2].imshow(z.numpy(), cmap="coolwarm", aspect="auto")
-axes[2].set_title("z = x - y  (22, 12)")
+axes[2].set_title("z = x − y (22, 12)")
 fig.colorbar(im, ax=axes[2])
-for ax in axes:
-    ax.set_xlabel("column j")
-axes[0].set_ylabel("row i")
-fig.tight_layout()
+for ax in axes[1:]:
+    ax.set_xlabel(L["column_j"])
+axes[0].set_ylabel(L["row_i"])
 plt.show()
 
 # %% [markdown]
@@ -101,11 +105,11 @@ for n in sizes:
     losses.append(mse_naive(pred, target).item())
     fixed.append(mse_checked(pred.squeeze(-1), target).item())
 
-plt.figure(figsize=(5, 3.2))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 plt.plot(sizes, losses, marker=".")
-plt.xlabel("batch size N")
-plt.ylabel("hand-written MSE")
-plt.title("Perfect predictions, shapes (N, 1) and (N,)")
+plt.xlabel(L["batch_n"])
+plt.ylabel(L["mse"])
+plt.title(L["perfect_title"])
 plt.grid(alpha=0.3)
 plt.show()
 print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) / 6:.1f}")

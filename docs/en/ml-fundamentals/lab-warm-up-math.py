@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits, load_sample_image
 
+from snippets.figures import figure_labels
 from snippets.ml_fundamentals.broadcasting import broadcast_shape
 from snippets.ml_fundamentals.figures import svm_decision_boundaries
 from snippets.ml_fundamentals.log_softmax import log_softmax, naive_log_softmax
@@ -38,6 +39,7 @@ from snippets.ml_fundamentals.vae import load_binary_digits, train
 
 _ = torch.manual_seed(0)
 torch.set_num_threads(1)  # tiny tensors: one thread avoids oversubscription on shared CPUs
+L = figure_labels("lab_warm_up")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. Broadcasting: the shape rule { #broadcasting }
@@ -80,14 +82,13 @@ formula = [eckart_young_error(noisy, k)[0] for k in ks]
 print("numerical rank:", numerical_rank(noisy))
 print("effective rank (rtol = 1e-2):", numerical_rank(noisy, rtol=1e-2))
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
 axes[0].semilogy(range(1, len(sigma) + 1), sigma.numpy(), "o-", ms=3)
-axes[0].set(title="singular values", xlabel="index i", ylabel="sigma_i")
-axes[1].semilogy(ks, measured, "o", label="measured ||A - A_k||_F")
-axes[1].semilogy(ks, formula, "-", label="sqrt(sum of sigma_i^2, i > k)")
-axes[1].set(title="best rank-k approximation error", xlabel="k")
+axes[0].set(title=L["singular_values"], xlabel=L["index_i"], ylabel="σᵢ")
+axes[1].semilogy(ks, measured, "o", label=L["measured"])
+axes[1].semilogy(ks, formula, "-", label=L["formula"])
+axes[1].set(title=L["rank_error_title"], xlabel="k")
 axes[1].legend()
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -98,17 +99,16 @@ plt.show()
 # %% alt="A grayscale photograph of a Chinese temple tower, rank 427, and its best rank-1, 5, 20 and 80 approximations. Rank 1 is only horizontal and vertical bands, the building is recognisable at rank 20, and rank 80 is close to the original; the relative error falls from 30.5% to 8.8%."
 image = torch.tensor(load_sample_image("china.jpg")[:, :, 0], dtype=torch.float64) / 255
 ranks = [1, 5, 20, 80]
-fig, axes = plt.subplots(1, len(ranks) + 1, figsize=(14, 2.6))
+fig, axes = plt.subplots(1, len(ranks) + 1, figsize=(6.4, 1.9), layout="constrained")
 axes[0].imshow(image.numpy(), cmap="gray")
-axes[0].set_title(f"original, rank {numerical_rank(image)}")
+axes[0].set_title(L("original", r=numerical_rank(image)))
 for ax, k in zip(axes[1:], ranks):
     approx = best_rank_k(image, k)
     rel = float(torch.linalg.matrix_norm(image - approx) / torch.linalg.matrix_norm(image))
     ax.imshow(approx.clamp(0, 1).numpy(), cmap="gray")
-    ax.set_title(f"rank {k}: error {rel:.1%}")
+    ax.set_title(L("rank_error", k=k, e=rel))
 for ax in axes:
     ax.axis("off")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -119,11 +119,11 @@ plt.show()
 # concentric circles.
 
 # %% alt="Left: log-log chart of the dimension of the feature space of the kernel (x·y + 1)^p against input dimension d, for p = 2, 3 and 4, reaching about 10^13 at d = 4,096 and p = 4. Right: the largest error of an RBF kernel built from n Taylor features, on a log scale, falls from about 1 to about 10^−15 at n = 30."
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
 ds = np.array([2, 10, 100, 784, 4096])
 for p in (2, 3, 4):
     axes[0].loglog(ds, [polynomial_feature_dim(int(d), p) for d in ds], "o-", label=f"p = {p}")
-axes[0].set(title="dim of (x.y + 1)^p feature space", xlabel="input dimension d")
+axes[0].set(title=L["feature_dim_title"], xlabel=L["input_dim"])
 axes[0].legend()
 
 x1 = np.linspace(-2, 2, 9)
@@ -134,8 +134,7 @@ for n in n_terms:
     phi = rbf_taylor_features(x1, gamma=0.5, n_terms=int(n))
     errors.append(np.abs(phi @ phi.T - exact).max())
 axes[1].semilogy(n_terms, errors, "o-", ms=3)
-axes[1].set(title="RBF kernel from n Taylor features", xlabel="n features", ylabel="max error")
-fig.tight_layout()
+axes[1].set(title=L["taylor_title"], xlabel=L["n_features"], ylabel=L["max_error"])
 plt.show()
 
 # %% alt="Three SVM decision boundaries on two concentric rings of points. The linear kernel draws a straight line and reaches training accuracy 0.61; the polynomial kernel with p = 2 and the RBF kernel with gamma = 1 draw a circle between the rings and reach 1.00. Support vectors are circled."
@@ -151,7 +150,7 @@ plt.show()
 # break comes at $s \approx 11$.
 
 # %% alt="Two line charts of log p(class 2) for logits (s, 0), in float32 and in float16. The log-sum-exp form (thick line) stays finite everywhere; the literal log(exp / sum exp) agrees with it until exp overflows, then gives −inf, marked by red crosses: beyond s ≈ 89 in float32 and s ≈ 11 in float16."
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
 failures = {}
 for ax, dtype, top in [(axes[0], torch.float32, 150.0), (axes[1], torch.float16, 20.0)]:
     s = torch.linspace(-top, top, 601)
@@ -160,14 +159,13 @@ for ax, dtype, top in [(axes[0], torch.float32, 150.0), (axes[1], torch.float16,
     stable = log_softmax(z)[:, 1].float()
     ax.plot(s, stable, lw=3, alpha=0.5, label="log-sum-exp")
     shown = torch.where(torch.isfinite(naive), naive, torch.nan)
-    ax.plot(s, shown, "--", label="log(exp / sum exp)")
+    ax.plot(s, shown, "--", label="log(exp / Σ exp)")
     bad = ~torch.isfinite(naive)
     failures[str(dtype)] = (int(bad.sum()), len(s))
-    ax.plot(s[bad], torch.zeros(int(bad.sum())), "rx", ms=3, label="nan or -inf")
+    ax.plot(s[bad], torch.zeros(int(bad.sum())), "rx", ms=3, label=L["nan_inf"])
     name = str(dtype).removeprefix("torch.")
-    ax.set(title=f"log p(class 2) for logits (s, 0), {name}", xlabel="s")
-    ax.legend(fontsize=8)
-fig.tight_layout()
+    ax.set(title=L("logp_title", dtype=name), xlabel="s")
+    ax.legend()
 plt.show()
 for dtype, (n_bad, n) in failures.items():
     print(f"{dtype}: the literal formula fails for {n_bad} of {n} values of s")
@@ -185,15 +183,15 @@ for dtype, (n_bad, n) in failures.items():
 x = load_binary_digits()
 labels = load_digits().target
 models = {"autoencoder": train(x, variational=False), "VAE": train(x, variational=True)}
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
 for ax, (name, model) in zip(axes, models.items()):
     with torch.no_grad():
         codes, _ = model.encode(x)
-    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4)
+    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, rasterized=True)
     for radius in (1, 2):
         ax.add_patch(plt.Circle((0, 0), radius, fill=False, ls="--", color="k", lw=0.8))
-    ax.set(title=f"{name} codes", aspect="equal")
-fig.colorbar(points, ax=axes, label="digit")
+    ax.set(title=L("codes", model=L[name]), aspect="equal")
+fig.colorbar(points, ax=axes, label=L["digit"])
 plt.show()
 
 # %% [markdown]

@@ -33,6 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from snippets.figures import figure_labels
 from snippets.rag.corpus import load_guide, load_questions
 from snippets.rag.embed import embed, load_encoder
 from snippets.rag.evaluate import evaluate, format_table
@@ -42,6 +43,7 @@ from snippets.rag.vector_search import benchmark, make_vectors
 
 torch.set_num_threads(1)  # a small model on a shared CPU: one thread is faster and steadier
 LANGS = ("en", "zh", "ru")
+L = figure_labels("lab_rag")  # the figures' words, drawn in each page's language
 load_encoder()  # load the model once (a few seconds)
 
 
@@ -107,19 +109,18 @@ print(format_table(rows))
 print("questions counted:", {r["lang"]: r["questions"] for r in rows})
 
 # %% alt="Bar charts of hit@1 and MRR@10 for BM25, dense and hybrid retrieval over this guide in English, Chinese and Russian. In English all three score high; in Chinese and Russian dense retrieval scores far below BM25, and hybrid lies between them."
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), sharey=True, layout="constrained")
 width = 0.25
 for ax, metric in zip(axes, ("hit@1", "MRR@10"), strict=True):
     for j, mode in enumerate(("bm25", "dense", "hybrid")):
         values = [next((r.get(metric, 0.0) for r in rows if r["lang"] == lang and r["mode"] == mode), 0.0)
                   for lang in LANGS]
-        ax.bar(np.arange(len(LANGS)) + (j - 1) * width, values, width, label=mode)
-    ax.set_xticks(np.arange(len(LANGS)), LANGS)
-    ax.set_title(f"{metric} on the live guide")
+        ax.bar(np.arange(len(LANGS)) + (j - 1) * width, values, width, label=L[mode])
+    ax.set_xticks(np.arange(len(LANGS)), [L[lang] for lang in LANGS])
+    ax.set_title(L("metric_title", metric=metric))
     ax.set_ylim(0, 1)
-axes[0].set_ylabel("score")
+axes[0].set_ylabel(L["score"])
 axes[0].legend(loc="lower left")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -137,13 +138,13 @@ plt.show()
 # %% alt="Line chart of recall@10 against queries per second on a log scale for flat, IVF and HNSW search over 5,000 vectors, one point per setting. Flat search is exact, recall 1. In this run HNSW keeps a higher recall than IVF at comparable speed, and IVF's recall drops from 0.93 to 0.31 as it probes fewer lists; the speeds vary from run to run."
 base, queries = make_vectors(5_000, 100)
 results = benchmark(base, queries, pq_m=())
-fig, ax = plt.subplots(figsize=(6.4, 4))
+fig, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
 for method, marker in (("flat", "s"), ("IVF", "o"), ("HNSW", "D")):
     pts = [(1000 / r.ms_per_query, r.recall) for r in results if r.method == method]
-    ax.plot(*zip(*pts, strict=True), marker=marker, label=method)
+    ax.plot(*zip(*pts, strict=True), marker=marker, label=L["flat"] if method == "flat" else method)
 ax.set_xscale("log")
-ax.set_xlabel("queries per second (one thread)")
-ax.set_ylabel("recall@10")
+ax.set_xlabel(L["queries_per_second"])
+ax.set_ylabel(L["recall"])
 ax.legend()
 ax.grid(True, alpha=0.3)
 plt.show()

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
+from snippets.figures import figure_labels
 from snippets.training_efficiency.checkpointing import attention_saved_bytes
 from snippets.training_efficiency.fp_formats import FORMATS, describe
 from snippets.training_efficiency.memory_calculator import (
@@ -43,6 +44,7 @@ from snippets.training_efficiency.memory_measure import (
 )
 
 _ = torch.manual_seed(0)
+L = figure_labels("lab_memory")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. A small model and the calculator's prediction
@@ -111,24 +113,23 @@ print("activations fp32 / bf16:", f"{activations:,} / {activations16:,} B")
 
 # %% alt="Stacked bars of the memory of one training step of a 4-layer LLaMA, predicted and measured, in fp32 with AdamW and in bf16 with fp32 master weights. Measured weights, gradients, master weights and optimizer states match the prediction; activations, which the prediction leaves out, are the largest part. Both precisions need the same memory outside activations."
 parts = ["weights", "gradients", "master weights", "optimizer states"]
-colors = ["#4C72B0", "#DD8452", "#8172B3", "#55A868", "#C44E52"]
+colors = ["C0", "C1", "C4", "C2", "C3"]
 columns = {
-    "fp32 AdamW\npredicted": [predicted[p] for p in parts] + [0],
-    "fp32 AdamW\nmeasured": [measured.get(p, 0) for p in parts] + [activations],
-    "bf16 + master\npredicted": [predicted16[p] for p in parts] + [0],
-    "bf16 + master\nmeasured": [measured16[p] for p in parts] + [activations16],
+    L["fp32_predicted"]: [predicted[p] for p in parts] + [0],
+    L["fp32_measured"]: [measured.get(p, 0) for p in parts] + [activations],
+    L["bf16_predicted"]: [predicted16[p] for p in parts] + [0],
+    L["bf16_measured"]: [measured16[p] for p in parts] + [activations16],
 }
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
 for x, (label, values) in enumerate(columns.items()):
     bottom = 0.0
     for part, value, color in zip(parts + ["activations"], values, colors, strict=True):
-        ax.bar(x, value / 2**20, bottom=bottom, color=color, label=part if x == 3 else None)
+        ax.bar(x, value / 2**20, bottom=bottom, color=color, label=L[part] if x == 3 else None)
         bottom += value / 2**20
 ax.set_xticks(range(len(columns)), list(columns))
-ax.set_ylabel("MiB")
-ax.set_title("One training step of a 4-layer LLaMA (batch 4 x 256 tokens)")
-ax.legend(loc="upper left", fontsize=8)
-plt.tight_layout()
+ax.set_ylabel(L["mib"])
+ax.set_title(L("step_title", layers=4, batch=4, tokens=256))
+ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
@@ -149,14 +150,13 @@ print(f"saved activations: {activations:,} B without, {checkpointed:,} B with ch
 seqs = [128, 256, 512, 1024]
 explicit = [attention_saved_bytes(s)["explicit"] for s in seqs]
 fused = [attention_saved_bytes(s)["fused SDPA"] for s in seqs]
-fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.loglog(seqs, explicit, "o-", label="explicit softmax(QK^T)V")
-ax.loglog(seqs, fused, "s-", label="fused scaled_dot_product_attention")
-ax.set_xlabel("sequence length")
-ax.set_ylabel("bytes saved for backward")
-ax.set_title("One attention call, 4 heads of 16 dims")
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+ax.loglog(seqs, explicit, "o-", label=L["explicit"])
+ax.loglog(seqs, fused, "s-", label=L["fused"])
+ax.set_xlabel(L["sequence_length"])
+ax.set_ylabel(L["saved_bytes"])
+ax.set_title(L("attention_title", heads=4, dims=16))
 ax.legend()
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -169,7 +169,7 @@ plt.show()
 
 # %% alt="Log-log chart of the relative error after storing values from 10^−45 to 10^38.5 in fp32, fp16 and bf16. In its normal range each format has a flat band of error set by its mantissa, up to about 6 × 10^−8 (2^−24) for fp32, 5 × 10^−4 (2^−11) for fp16 and 4 × 10^−3 (2^−8) for bf16. Near their smallest subnormals, about 6 × 10^−8 for fp16 and 9 × 10^−41 for bf16, the error rises to 1: the value is lost. fp16 also overflows above 65,504, while bf16 reaches nearly as far as fp32."
 values = np.logspace(-45, 38.5, 4000)
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
 for name, dtype in FORMATS.items():
     stored = torch.tensor(values, dtype=torch.float64).to(dtype).double().numpy()
     with np.errstate(invalid="ignore"):
@@ -179,12 +179,11 @@ for name, dtype in FORMATS.items():
     info = describe(name)
     print(f"{name}: max {info.max:.4g}, smallest subnormal {info.smallest_subnormal:.3g}, "
           f"eps {info.eps:.3g}")
-ax.set_xlabel("value")
-ax.set_ylabel("relative error after storing")
+ax.set_xlabel(L["value"])
+ax.set_ylabel(L["relative_error"])
 ax.set_ylim(1e-10, 2)
-ax.set_title("Where each format loses numbers")
+ax.set_title(L["formats_title"])
 ax.legend()
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -12,13 +12,13 @@
 # ---
 
 # %% [markdown]
-# # Лабораторная: собираем блок LLaMA { #lab }
+# # Лабораторная работа: собираем блок LLaMA { #lab }
 #
-# Лабораторная к странице [архитектура LLaMA](llama.md). Она собирает блок декодера из частей,
-# написанных с нуля в `snippets/architectures/llama_block.py`, сверяет каждую часть с LLaMA из
-# Hugging Face transformers при тех же случайных весах, а затем рассматривает две вещи, которые
-# на странице только названы: как ротационные эмбеддинги заставляют оценки внимания затухать с
-# расстоянием и куда уходят параметры и KV-кэш настоящей LLaMA.
+# Лабораторная работа к странице [архитектура LLaMA](llama.md). Мы соберём блок декодера из частей,
+# написанных с нуля в `snippets/architectures/llama_block.py`, сверим каждую часть с LLaMA из
+# Hugging Face transformers при тех же случайных весах, а затем рассмотрим две вещи, которые
+# на странице лишь упомянуты: почему с ротационными эмбеддингами оценки внимания затухают с
+# расстоянием и на что уходят параметры и KV-кэш настоящей LLaMA.
 
 # %%
 import matplotlib.pyplot as plt
@@ -35,14 +35,16 @@ from snippets.architectures.llama_sizes import (
     kv_cache_bytes_per_token,
 )
 from snippets.architectures.rope import relative_upper_bound, score_of_equal_vectors
+from snippets.figures import figure_labels
 
 _ = torch.manual_seed(0)
+L = figure_labels("lab_llama_block")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. Крошечная LLaMA из конфигурации { #config }
 #
-# Случайные веса, 2 слоя, 8 голов запросов делят 2 головы ключей/значений (групповое внимание по
-# запросам). Ничего не скачивается. Коэффициенты RMSNorm изначально равны 1, поэтому мы их тоже
+# Случайные веса, 2 слоя, на 8 голов запросов приходятся 2 общие головы ключей/значений (групповое
+# внимание по запросам). Ничего не скачивается. Коэффициенты RMSNorm изначально равны 1, поэтому мы их тоже
 # рандомизируем: иначе ошибка в коэффициенте осталась бы незамеченной.
 
 # %%
@@ -58,7 +60,7 @@ with torch.no_grad():
 print(reference.model.layers[0])
 
 # %% [markdown]
-# ## 2. Часть за частью против transformers { #parts }
+# ## 2. Сверка с transformers по частям { #parts }
 #
 # У каждого модуля, написанного с нуля, те же имена параметров, что у его аналога в transformers,
 # поэтому state dict загружается без изменений. `close` выводит наибольшую абсолютную разницу.
@@ -94,8 +96,9 @@ with torch.no_grad():
 # %% [markdown]
 # ## 3. Вся модель { #model }
 #
-# Эмбеддинги, два блока, финальный RMSNorm, несвязанная LM head: логиты модели, написанной с нуля,
-# совпадают с логитами transformers на случайном батче идентификаторов токенов.
+# Эмбеддинги, два блока, финальный RMSNorm, LM head со своими весами (не связанными с
+# эмбеддингами): логиты модели, написанной с нуля, совпадают с логитами transformers на случайном
+# батче идентификаторов токенов.
 
 # %%
 ours = lb.TinyLlama(101, 64, 2, 8, 2, 176)
@@ -108,52 +111,50 @@ print("parameters:", lb.count_params(ours), "vs", lb.count_params(reference))
 # %% [markdown]
 # ## 4. RoPE: оценки затухают с расстоянием { #rope-decay }
 #
-# Su и др. (2021) ограничивают оценку внимания повёрнутых векторов величиной, которая убывает с
+# Su и др. (2021) ограничивают сверху оценку внимания повёрнутых векторов величиной, которая убывает с
 # относительным расстоянием $|m - n|$. Слева — эта граница для головы размерности 128; справа —
 # настоящая оценка между двумя векторами из единиц: она колеблется, но убывает так же. Близкие
-# токены получают преимущество, если только обученные $q$ и $k$ не говорят иного.
+# токены получают преимущество, если только обученные $q$ и $k$ не диктуют иного.
 
 # %% alt="Два линейных графика; по горизонтальной оси — относительное расстояние |m − n| от 0 до 1024 в логарифмическом масштабе. Слева: верхняя граница из RoFormer для d = 128 убывает с расстоянием, а её колебания растут. Справа: оценка RoPE для запроса и ключа из одних единиц начинается со 128 и убывает, колеблясь всё сильнее: затухание на больших расстояниях — общая тенденция, а не монотонное убывание."
 distances = torch.arange(0, 1025)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
 axes[0].plot(distances, relative_upper_bound(128, distances))
-axes[0].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="bound",
-            title="RoFormer's upper bound (d = 128)")
+axes[0].set(xscale="symlog", xlabel=L["distance"], ylabel=L["bound"],
+            title=L("bound_title", d=128))
 axes[1].plot(distances, score_of_equal_vectors(128, distances), lw=0.8)
-axes[1].set(xscale="symlog", xlabel="relative distance |m - n|", ylabel="q . R k",
-            title="score of all-ones q and k")
-fig.tight_layout()
+axes[1].set(xscale="symlog", xlabel=L["distance"], ylabel="q · R k",
+            title=L["score_title"])
 plt.show()
 
 # %% [markdown]
 # ## 5. Куда уходят параметры и KV-кэш LLaMA { #sizes }
 #
-# Те же формулы, что на странице, в полном размере. В каждом слое LLaMA 1 полносвязный SwiGLU
-# содержит около двух третей весов. Групповое внимание по запросам убирает лишь около 12%
-# параметров Llama-2-70B (9,4B из 78,4B), но делит её KV-кэш на 8.
+# Те же формулы, что на странице, для полноразмерных моделей. В каждом слое LLaMA 1 полносвязный
+# слой SwiGLU содержит около двух третей весов. Групповое внимание по запросам убирает лишь около 12 %
+# параметров Llama-2-70B (9,4B из 78,4B), но уменьшает её KV-кэш в 8 раз.
 
-# %% alt="Слева: столбцы с накоплением — веса одного слоя декодера у LLaMA-7B, 13B, 33B и 65B; полносвязный блок SwiGLU занимает две трети каждого слоя, внимание — одну треть. Справа: горизонтальные столбцы — KV-кэш в fp16 на токен, от 512 КиБ у LLaMA-7B до 2560 КиБ у LLaMA-65B; Модели Llama-2-70B с групповым вниманием по запросам нужно 320 КиБ — восьмая часть от 2560 КиБ, которые понадобились бы той же модели с многоголовым вниманием, и меньше, чем у LLaMA-7B."
+# %% alt="Слева: столбцы с накоплением — веса одного слоя декодера у LLaMA-7B, 13B, 33B и 65B; полносвязный блок SwiGLU занимает две трети каждого слоя, внимание — одну треть. Справа: горизонтальные столбцы — KV-кэш в fp16 на токен, от 512 КиБ у LLaMA-7B до 2560 КиБ у LLaMA-65B; модели Llama-2-70B с групповым вниманием по запросам нужно 320 КиБ — восьмая часть от 2560 КиБ, которые понадобились бы той же модели с многоголовым вниманием, и меньше, чем у LLaMA-7B."
 names, attention, ffn = [], [], []
 for s in LLAMA_1:
     names.append(s.name)
     attention.append(4 * s.dim * s.dim / 1e6)
     ffn.append(3 * s.dim * ffn_hidden_dim(s.dim) / 1e6)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-axes[0].bar(names, attention, label="attention (4 d^2)")
-axes[0].bar(names, ffn, bottom=attention, label="SwiGLU (3 d d_ff)")
-axes[0].set(ylabel="millions of weights per layer", title="one decoder layer")
-axes[0].legend()
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+axes[0].bar([n.removeprefix("LLaMA-") for n in names], attention, label=L["attention"])
+axes[0].bar([n.removeprefix("LLaMA-") for n in names], ffn, bottom=attention, label=L["swiglu"])
+axes[0].set(ylabel=L["weights_per_layer"], title=L["decoder_layer"])
+axes[0].legend(loc="upper left")
 cache = [kv_cache_bytes_per_token(s) / 2**10 for s in [*LLAMA_1, LLAMA_2_70B_IF_MHA, LLAMA_2_70B]]
 labels = [*names, "70B, MHA", "Llama-2-70B, GQA"]
 axes[1].barh(labels, cache)
-axes[1].set(xlabel="KiB of fp16 KV cache per token", title="KV cache per token")
-fig.tight_layout()
+axes[1].set(xlabel=L["kib_per_token"], title=L["kv_per_token"])
 plt.show()
 
 # %% [markdown]
 # ## 6. Попробуйте { #try-it }
 #
-# - Поставьте `num_key_value_heads=8` (многоголовое) или `1` (multi-query) в конфигурации из
+# - Задайте `num_key_value_heads=8` (многоголовое) или `1` (multi-query) в конфигурации из
 #   раздела 1 и в `lb.DecoderLayer(64, 8, ..., 176)`: части по-прежнему совпадают, а форма
 #   `k_proj` меняется.
 # - Замените `lb.causal_mask(t)` маской из одних единиц: слой перестанет совпадать с

@@ -12,13 +12,13 @@
 # ---
 
 # %% [markdown]
-# # Лабораторная работа: внимание в масштабе { #lab }
+# # Лабораторная работа: внимание на больших масштабах { #lab }
 #
-# Эта работа сопровождает три вопроса раздела: [ускорение внимания](mha-speedups.md),
-# [бесконечно длинный вход](infinite-context.md) и [длинный контекст](longer-context.md). Она измеряет
-# время декодирования с KV-кэшем и без него, оценивает кэш формы Llama-2-70B при любом числе голов KV,
-# измеряет память наивного и блочного внимания и показывает, как масштабирование RoPE меняет внимание
-# на больших расстояниях. Время зависит от машины, на которой запущена работа; результаты по памяти и
+# Эта лабораторная работа дополняет три вопроса раздела: [ускорение внимания](mha-speedups.md),
+# [бесконечно длинный вход](infinite-context.md) и [длинный контекст](longer-context.md). Мы измерим
+# время декодирования с KV-кэшем и без него, оценим размер кэша для конфигурации Llama-2-70B при разном
+# числе голов KV, измерим память наивного и блочного внимания и посмотрим, как масштабирование RoPE
+# меняет внимание на больших расстояниях. Время зависит от машины, на которой запущена работа; результаты по памяти и
 # RoPE — нет.
 
 # %%
@@ -42,8 +42,10 @@ from snippets.attention.rope_scaling import (
     scaled_inv_freq,
     yarn_inv_freq,
 )
+from snippets.figures import figure_labels
 
 _ = torch.manual_seed(0)
+L = figure_labels("attention")  # the figures' words, drawn in each page's language
 torch.set_num_threads(1)  # tiny tensors: one thread is faster and steadier on a shared CPU
 
 # %% [markdown]
@@ -71,11 +73,11 @@ print("identical tokens:", torch.equal(outputs["without cache"], outputs["with c
 # %% alt="Линейный график времени генерации следующего токена в зависимости от числа токенов, уже находящихся в контексте, от 32 до 512. Без KV-кэша время круто растёт с контекстом; с кэшем оно растёт лишь немного и остаётся намного ниже."
 lengths = [32, 128, 256, 512]
 steps = decode_step_times(lengths, repeats=3, d_model=128, n_layers=2)
-plt.figure(figsize=(5.5, 3.4))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 for name, values in steps.items():
-    plt.plot(lengths, [1000 * s for s in values], marker="o", label=name)
-plt.xlabel("tokens already in the context")
-plt.ylabel("time for the next token (ms)")
+    plt.plot(lengths, [1000 * s for s in values], marker="o", label=L[name])
+plt.xlabel(L["tokens_in_context"])
+plt.ylabel(L["next_token_ms"])
 plt.legend()
 plt.grid(alpha=0.3)
 plt.show()
@@ -83,21 +85,22 @@ plt.show()
 # %% [markdown]
 # ## 2. Размер KV-кэша в зависимости от числа голов KV { #gqa }
 #
-# Форма Llama-2-70B (80 слоёв, 64 головы запросов размерности 128) с 64 головами KV — это MHA, с 8 —
-# GQA-8, которая и используется в Llama 2, с 1 — MQA. Кэш линеен и по числу голов KV, и по длине контекста.
+# Конфигурация Llama-2-70B (80 слоёв, 64 головы запросов размерности 128) с 64 головами KV — это MHA, с 8 —
+# GQA-8, которая и используется в Llama 2, с 1 — MQA. Размер кэша линейно зависит и от числа голов KV, и от длины контекста.
 
 # %% alt="График в двойном логарифмическом масштабе: KV-кэш в fp16 для одной последовательности Llama-2-70B в зависимости от числа голов KV, от 1 до 64, при 4K, 32K и 128K токенов; память пропорциональна и тому, и другому. Штриховая линия отмечает 80 ГБ — память одного большого GPU: при 64 головах (MHA) один только кэш последовательности в 32K токенов, 80 ГиБ, оказывается выше неё, а при 8 головах (GQA-8) ниже неё остаются даже 128K токенов."
 shape = LLAMA2_70B
 kv_heads = [64, 32, 16, 8, 4, 2, 1]
-plt.figure(figsize=(5.5, 3.4))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 for context in [4096, 32768, 131072]:
     gib = [kv_cache_bytes(shape["n_layers"], h, shape["head_dim"], context) / GIB for h in kv_heads]
-    plt.plot(kv_heads, gib, marker="o", label=f"{context // 1024}K tokens")
+    plt.plot(kv_heads, gib, marker="o", label=L("k_tokens", k=context // 1024))
 plt.axhline(80e9 / GIB, color="grey", ls="--", lw=1)
 plt.xscale("log", base=2)
 plt.yscale("log")
-plt.xlabel("KV heads (64 = MHA, 8 = GQA-8, 1 = MQA)")
-plt.ylabel("fp16 KV cache, one sequence (GiB)")
+plt.xticks(kv_heads, [str(h) for h in kv_heads])
+plt.xlabel(L["kv_heads"])
+plt.ylabel(L["kv_cache_sequence"])
 plt.legend()
 plt.grid(alpha=0.3, which="both")
 plt.show()
@@ -120,11 +123,12 @@ print("naive == SDPA:", torch.allclose(naive_attention(q, k, v, causal=True), re
 
 lengths = [256, 512, 1024]
 curve = memory_curve(lengths)
-plt.figure(figsize=(5.5, 3.4))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 for name, values in curve.items():
-    plt.loglog(lengths, [b / 2**20 for b in values], marker="o", label=name, base=2)
-plt.xlabel("sequence length N")
-plt.ylabel("peak MiB (one fp32 head, d = 64)")
+    plt.loglog(lengths, [b / 2**20 for b in values], marker="o", label=L[name], base=2)
+plt.xticks(lengths, [str(n) for n in lengths])
+plt.xlabel(L["sequence_length"])
+plt.ylabel(L("peak_mib", d=64))
 plt.legend()
 plt.grid(alpha=0.3, which="both")
 plt.show()
@@ -137,31 +141,30 @@ for n, peak in zip(lengths, curve["blockwise"]):
 # %% [markdown]
 # ## 4. Масштабирование RoPE на больших расстояниях { #rope }
 #
-# Голову Llama-2-7B (d = 128, основание 10000) обучали на 4096 токенах. Каждый график следит за одной
-# медленной парой частот до позиции 16384: штриховая линия — наибольший угол, которого пара достигала при
+# Голову Llama-2-7B (d = 128, основание 10000) обучали на 4096 токенах. Каждый график отслеживает одну
+# медленную пару частот до позиции 16384: штриховая линия — наибольший угол, которого пара достигала при
 # обучении. Кривая выше неё означает угол, которого модель никогда не видела, а значит, в оценке внимания
 # между запросом и ключом на таком расстоянии есть слагаемое, на котором она не обучалась. Без масштабирования обе пары
 # выходят из обученного диапазона; линейная интерполяция и YaRN (их кривые для этих медленных пар
 # совпадают) удерживают их внутри; NTK-aware масштабирование удерживает самую медленную пару, но не пару 50.
 
-# %% alt="Два графика: угол поворота RoPE в зависимости от позиции до 16 384 (вчетверо больше длины обучения 4096) для пар частот 50 и 63 — без масштабирования и с линейным, NTK-aware и YaRN-масштабированием. Без масштабирования угол превышает наибольший угол, достигнутый при обучении (штриховая линия), начиная с позиции 4096. Для пары 63 все три метода приходят ровно к этому углу; для пары 50 — линейный и YaRN, а NTK-aware его превышает."
+# %% alt="Два графика: угол поворота RoPE в зависимости от позиции до 16 384 (вчетверо больше обучающей длины 4096) для пар частот 50 и 63 — без масштабирования и с линейным, NTK-aware и YaRN-масштабированием. Без масштабирования угол превышает наибольший угол, достигнутый при обучении (штриховая линия), начиная с позиции 4096. Для пары 63 все три метода приходят ровно к этому углу; для пары 50 — линейный и YaRN, а NTK-aware его превышает."
 head_dim, base, trained, factor = 128, 10000.0, 4096, 4.0
 methods = ["none", "linear", "ntk", "yarn"]
 positions = torch.arange(0, 4 * trained + 1, 64).float()
 default = rope_inv_freq(head_dim, base)
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained")
 for ax, pair in zip(axes, [50, 63]):
     for method in methods:
         inv = scaled_inv_freq(method, head_dim, base, factor, trained)
-        ax.plot(positions, positions * inv[pair], label=method)
+        ax.plot(positions, positions * inv[pair], label=L[f"method_{method}"])
     ax.axhline(trained * default[pair].item(), color="grey", ls="--", lw=1)
     ax.axvline(trained, color="grey", ls=":", lw=1)
-    ax.set_title(f"pair {pair}: wavelength {2 * math.pi / default[pair].item():,.0f} tokens")
-    ax.set_xlabel("position")
+    ax.set_title(L("pair_title", pair=pair, wavelength=2 * math.pi / default[pair].item()))
+    ax.set_xlabel(L["position"])
     ax.grid(alpha=0.3)
-axes[0].set_ylabel("rotation angle (radians)")
+axes[0].set_ylabel(L["rotation_angle"])
 axes[0].legend()
-fig.tight_layout()
 plt.show()
 print(f"YaRN multiplies cos and sin by {yarn_inv_freq(head_dim, base, factor, trained)[1]:.4f}")
 
@@ -186,8 +189,8 @@ print(f"slow pairs: {slow} of {head_dim // 2}")
 # ## Что запомнить { #remember }
 #
 # - KV-кэш даёт те же токены за меньшую работу; его размер равен
-#   2 × слои × головы KV × размерность головы × токены × байты, линейно по контексту и батчу.
+#   2 × слои × головы KV × размерность головы × токены × байты и растёт линейно с контекстом и батчем.
 # - GQA и MQA уменьшают кэш во столько раз, сколько голов запросов приходится на одну голову KV.
-# - Блочное внимание с онлайн-softmax точно и требует памяти, линейной по $N$.
+# - Блочное внимание с онлайн-softmax даёт точный результат и требует памяти, линейной по $N$.
 # - Без масштабирования медленные пары RoPE за пределами обученной длины выходят из обученного
 #   диапазона; интерполяция и YaRN удерживают их внутри, NTK-aware масштабирование — лишь отчасти.

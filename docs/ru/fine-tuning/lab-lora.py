@@ -12,15 +12,15 @@
 # ---
 
 # %% [markdown]
-# # Практикум: LoRA с нуля { #lab }
+# # Лабораторная работа: LoRA с нуля { #lab }
 #
-# Этот практикум дополняет страницы [Что такое LoRA?](lora.md) и [подводные камни LoRA](lora-pitfalls.md).
-# Он использует тот же `LoRALinear`, что показан на страницах и проверен тестами. Маленькая LLaMA
+# Эта лабораторная работа дополняет страницы [Что такое LoRA?](lora.md) и [подводные камни LoRA](lora-pitfalls.md).
+# В ней используется тот же `LoRALinear`, что показан на страницах и проверен тестами. Маленькая LLaMA
 # сначала обучается на одной игрушечной задаче, а затем адаптируется ко второй двумя способами: полным
-# дообучением и LoRA. Практикум сравнивает кривые потерь и число обучаемых параметров, потом вливает
-# адаптер и проверяет, что выходы не меняются.
+# дообучением и LoRA. Мы сравним кривые потерь и число обучаемых параметров, затем сольём адаптер с
+# весами и проверим, что выходы не изменились.
 #
-# Задачи — последовательности, считающие по модулю 32. Задача A считает с шагом 1, задача B — с шагом 3.
+# Задачи — это последовательности счёта по модулю 32: в задаче A шаг равен 1, в задаче B — 3.
 
 # %%
 import copy
@@ -29,9 +29,11 @@ import matplotlib.pyplot as plt
 import torch
 from transformers import LlamaForCausalLM
 
+from snippets.figures import figure_labels
 from snippets.fine_tuning.lora import ALL_LINEAR, apply_lora, lora_layers
 from snippets.fine_tuning.shapes import DecoderShape, llama_config
 
+L = figure_labels("lab_lora")  # the figures' words, drawn in each page's language
 torch.set_num_threads(1)  # tiny model: one thread is fastest and deterministic
 _ = torch.manual_seed(0)
 SHAPE = DecoderShape(vocab_size=32, hidden_size=64, intermediate_size=128,
@@ -73,11 +75,11 @@ pretrain_losses = train(base, lr=3e-3, shift=1, steps=150, seed=1)
 print(f"pre-training loss: {pretrain_losses[0]:.3f} -> {pretrain_losses[-1]:.3f}")
 
 # %% [markdown]
-# ## 2. Полное дообучение против LoRA на задаче B { #train }
+# ## 2. Полное дообучение и LoRA на задаче B { #train }
 #
 # LoRA оборачивает все линейные слои обоих блоков с рангом 4 и $\alpha = 16$ и замораживает остальное,
-# включая эмбеддинги и выходную голову. Шаг обучения у LoRA в 20 раз выше (см.
-# [шаг обучения](lora-pitfalls.md#learning-rate)).
+# включая эмбеддинги и выходную голову. Скорость обучения у LoRA в 20 раз выше (см.
+# [скорость обучения](lora-pitfalls.md#learning-rate)).
 
 # %%
 full = copy.deepcopy(base).train()
@@ -98,27 +100,27 @@ print(f"final loss: full {full_losses[-1]:.3f}, LoRA {lora_losses[-1]:.3f}")
 # %% [markdown]
 # ## 3. Кривые потерь и обучаемые параметры { #plot }
 #
-# Здесь полное дообучение быстрее подгоняет задачу B: оно может менять каждый вес. LoRA тоже доходит до
-# низких потерь, обучая примерно десятую часть параметров этой маленькой модели. На модели 7B доля —
+# Здесь полное дообучение быстрее выучивает задачу B: оно может менять каждый вес. LoRA тоже снижает
+# потери, но медленнее, и после 100 шагов они всё ещё более чем в десять раз выше; при этом LoRA обучает
+# примерно десятую часть параметров этой маленькой модели. На модели 7B это
 # доли процента (см. [подсчёт](lora.md#code)).
 
 # %% alt="Слева: потери на обучении в логарифмическом масштабе за 100 шагов. При полном дообучении они падают стабильно; у LoRA с рангом 4 сначала падают быстро, затем гораздо медленнее и в конце оказываются более чем в десять раз выше. Справа: число обучаемых параметров в логарифмическом масштабе; LoRA на всех линейных слоях обучает примерно в десять раз меньше параметров, чем полное дообучение."
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [2, 1]})
-ax1.plot(full_losses, label="full fine-tuning (lr 1e-3)")
-ax1.plot(lora_losses, label="LoRA r=4 (lr 2e-2)")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained",
+                               gridspec_kw={"width_ratios": [3, 2]})
+ax1.plot(full_losses, label=L("full", lr="1e-3"))
+ax1.plot(lora_losses, label=L("lora", r=4, lr="2e-2"))
 ax1.set_yscale("log")
-ax1.set_xlabel("step")
-ax1.set_ylabel("training loss")
+ax1.set_xlabel(L["step"])
+ax1.set_ylabel(L["loss"])
 ax1.legend()
-ax2.bar(list(counts), list(counts.values()), color=["tab:blue", "tab:orange"])
+ax2.bar([L[name] for name in counts], list(counts.values()), color=["C0", "C1"])
 ax2.set_yscale("log")
-ax2.set_ylabel("trainable parameters")
-ax2.tick_params(axis="x", labelsize=8)
-fig.tight_layout()
+ax2.set_ylabel(L["trainable"])
 plt.show()
 
 # %% [markdown]
-# ## 4. Вливаем адаптер { #merge }
+# ## 4. Сливаем адаптер с весами { #merge }
 #
 # Обучение LoRA должно оставить каждый замороженный вес побитно прежним. После `merge()` каждый
 # адаптированный слой — обычный линейный слой с $W_0 + \frac{\alpha}{r}BA$. Выходы совпадают с неслитой

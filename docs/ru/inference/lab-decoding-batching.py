@@ -12,17 +12,17 @@
 # ---
 
 # %% [markdown]
-# # Лабораторная: декодирование и батчинг
+# # Лабораторная работа: декодирование и батчинг { #lab }
 #
-# Лабораторная относится к двум вопросам:
+# Эта лабораторная работа относится к двум вопросам:
 # [галлюцинации и зацикливание](hallucination-repetition.md) и
-# [одновременные запросы](serving.md). Она запускает тот же код, что и страницы. Сначала
-# модель, которая зацикливается при жадном декодировании, и то, что с циклом делает каждая
-# настройка декодирования. Затем обработка по одному запросу против батчинга на крошечной
-# Llama, измеренная на этой машине. Напоследок — сколько памяти экономит страничный KV-кэш.
+# [одновременные запросы](serving.md). В ней запускается тот же код, что и на страницах.
+# Сначала — модель, которая зацикливается при жадном декодировании, и то, что с циклом делает
+# каждая настройка декодирования. Затем — сравнение обработки по одному запросу с батчингом на
+# крошечной Llama, измеренное на этой машине. Напоследок — сколько памяти экономит страничный KV-кэш.
 #
 # Время зависит от машины. Ячейка с пропускной способностью считает процессорное время
-# этого процесса, а не время по часам, поэтому чужие задачи на общей машине мешают ей
+# этого процесса, а не реальное время (wall-clock), поэтому чужие задачи на общей машине мешают ей
 # гораздо меньше; на свободной машине с одним потоком оба времени совпадают. Каждая
 # точка — лучший из трёх запусков; важна тенденция, а не числа.
 
@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import matplotlib.pyplot as plt
 import torch
 
+from snippets.figures import figure_labels
 from snippets.inference.batching import TinyLM, serve_all, simulate, workload
 from snippets.inference.logits_processors import (
     FrequencyPresencePenalty,
@@ -45,6 +46,7 @@ from snippets.inference.looping import BigramLM, distinct_n, run_controls, tail_
 from snippets.inference.paged_kv import contiguous_slots, mixed_workload, paged_slots
 
 torch.set_num_threads(1)  # tiny matrices: one thread is faster and steadier
+L = figure_labels("lab_decoding")  # the figures' words, drawn in each page's language
 
 
 def run(coro):
@@ -71,15 +73,15 @@ for name, tokens in outputs.items():
 # $t$ токенов: 1,0 значит, что повторов ещё не было.
 
 # %% alt="Линейный график доли различных 4-грамм среди первых t сгенерированных токенов, t от 8 до 48, для шести настроек декодирования на биграммной модели. При жадном декодировании доля стремится к 0,1, потому что оно зацикливается; со штрафами за повтор и за присутствие она какое-то время держится на 1, затем снижается; со штрафом за частоту остаётся примерно между 0,8 и 0,95; запрет повтора 3-грамм (no-repeat 3-gram) и сэмплирование с T = 0,8, top-k 5 и top-p 0,9 держат её на 1."
-fig, ax = plt.subplots(figsize=(7, 3.6))
+fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
 for (name, tokens), style in zip(outputs.items(), ["-", "-", "-", "-", "--", ":"]):
     steps = range(8, len(tokens) + 1)
-    ax.plot(steps, [distinct_n(tokens[:t]) for t in steps], style, label=name)
-ax.set_xlabel("generated tokens t")
-ax.set_ylabel("distinct 4-grams in the first t")
-ax.set_title("Bigram model, prompt 'the', logit offset +10")
+    ax.plot(steps, [distinct_n(tokens[:t]) for t in steps], style, label=L[name])
+ax.set_xlabel(L["generated_t"])
+ax.set_ylabel(L["distinct_first_t"])
+ax.set_title(L["bigram_title"])
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(loc="lower left")
 plt.show()
 
 # %% [markdown]
@@ -87,7 +89,7 @@ plt.show()
 #
 # Константа, прибавленная ко всем логитам, не меняет softmax, а значит, и модель. Штраф за
 # повтор делит положительные логиты и умножает отрицательные, поэтому его эффект зависит от
-# этой константы. Штраф за частоту вычитает и потому от неё не зависит.
+# этой константы. Штраф за частоту вычитается из логитов и потому от неё не зависит.
 
 # %% alt="Линейный график доли различных 4-грамм в 48 сгенерированных токенах в зависимости от константы, прибавленной ко всем логитам, от 0 до 20. Штраф за частоту, который вычитается из логитов, даёт 0,8 при любом сдвиге; результат штрафа за повтор, который делит положительные логиты и умножает отрицательные, меняется со сдвигом: меньше 0,1 при 0, около 0,67 при 10 и 0,53 при 20."
 offsets = [0.0, 2.0, 5.0, 10.0, 20.0]
@@ -97,11 +99,11 @@ for offset in offsets:
     for name in rows:
         rows[name].append(distinct_n(result[name]))
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
 for name, values in rows.items():
-    ax.plot(offsets, values, marker="o", label=name)
-ax.set_xlabel("constant added to every logit")
-ax.set_ylabel("distinct 4-grams (48 tokens)")
+    ax.plot(offsets, values, marker="o", label=L[name])
+ax.set_xlabel(L["offset_axis"])
+ax.set_ylabel(L["distinct_48"])
 ax.set_ylim(0, 1.05)
 ax.grid(alpha=0.3)
 ax.legend()
@@ -133,10 +135,10 @@ for name, processors in [
     print(f"{name:<17} period {str(tail_period(tokens)):>4} | {tokens[:18]}")
 
 # %% [markdown]
-# ## 4. Пропускная способность: по одному запросу против батчинга { #throughput }
+# ## 4. Пропускная способность: по одному запросу или батчами { #throughput }
 #
-# 16 запросов, каждому нужно 8 новых токенов, все отправлены разом asyncio-серверу перед
-# крошечной Llama. `max_batch_size=1` обслуживает их по одному; большие значения позволяют
+# 16 запросов, каждому нужно 8 новых токенов, все разом отправлены asyncio-серверу, за которым
+# стоит крошечная Llama. `max_batch_size=1` обслуживает их по одному; большие значения позволяют
 # планировщику пропускать больше запросов через каждый прямой проход. Обе политики
 # батчинга здесь ведут себя одинаково, потому что все запросы одной длины.
 
@@ -158,12 +160,13 @@ for size in batch_sizes:
     print(f"max batch {size:>2}: {passes:>3} forward passes, "
           f"{total_tokens / best:6.0f} tokens per CPU-second")
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
+fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
 ax.plot(batch_sizes, throughput, marker="o")
 ax.set_xscale("log", base=2)
-ax.set_xlabel("max batch size")
-ax.set_ylabel("tokens per CPU-second")
-ax.set_title("Tiny Llama on CPU, 16 concurrent requests")
+ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+ax.set_xlabel(L["max_batch"])
+ax.set_ylabel(L["tokens_per_cpu_s"])
+ax.set_title(L("tiny_title", n=len(requests)))
 ax.grid(alpha=0.3)
 plt.show()
 
@@ -179,48 +182,48 @@ plt.show()
 # считает прямые проходы, поэтому числа точные и от машины не зависят.
 
 # %% alt="Две столбчатые диаграммы для одной и той же нагрузки: обслуживание по одному запросу, батчинг на уровне запросов и непрерывный батчинг, размер батча 8. Обоим видам батчинга нужно гораздо меньше прямых проходов, чем обслуживанию по одному; непрерывному батчингу их нужно меньше всего, и у него самая низкая средняя задержка — намного меньше половины задержки батчинга на уровне запросов."
-labels = ["one at a time", "request-level", "continuous"]
+labels = [L["one at a time"], L["request-level"], L["continuous"]]
 results = [
     simulate(workload(), 1, True),
     simulate(workload(), 8, False),
     simulate(workload(), 8, True),
 ]
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.2), layout="constrained")
 axes[0].bar(labels, [r.forward_passes for r in results])
-axes[0].set_ylabel("forward passes")
+axes[0].set_ylabel(L["forward_passes"])
 axes[1].bar(labels, [r.mean_latency for r in results])
-axes[1].set_ylabel("mean latency (passes)")
+axes[1].set_ylabel(L["mean_latency"])
 for ax in axes:
     ax.tick_params(axis="x", labelrotation=20)
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 6. Сколько памяти KV-кэша экономят страницы { #paging }
+# ## 6. Сколько памяти KV-кэша экономит страничное выделение { #paging }
 #
 # Те же 200 запросов: память резервируется одной непрерывной областью на запрос или блоками
 # заданного размера. Мелкие блоки меньше теряют в последнем блоке последовательности, но
 # удлиняют таблицы блоков и дробят чтение памяти ядром внимания: это компромисс, а не
 # бесплатный выигрыш.
 
-# %% alt="Линейный график доли зарезервированных слотов KV-кэша, в которых лежат токены, в зависимости от размера блока от 1 до 1024 токенов. Страничное выделение использует почти все слоты при мелких блоках, а при блоках по 1024 токена доля падает примерно до половины; выделение одной непрерывной областью использует около двух третей слотов, если резервирует prompt + max_tokens, и около четверти, если резервирует весь контекст."
+# %% alt="Линейный график доли зарезервированных слотов KV-кэша, в которых лежат токены, в зависимости от размера блока от 1 до 1024 токенов. Страничное выделение использует почти все слоты при мелких блоках, а при блоках по 1024 токена доля падает примерно до половины; выделение одной непрерывной областью использует около двух третей слотов, если резервирует промпт + max_tokens, и около четверти, если резервирует весь контекст."
 work = mixed_workload()
 used = sum(prompt + out for prompt, _, out in work)
 block_sizes = [1, 4, 16, 64, 256, 1024]
 paged_use = [used / paged_slots(work, b) for b in block_sizes]
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.plot(block_sizes, paged_use, marker="o", label="paged")
+fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
+ax.plot(block_sizes, paged_use, marker="o", label=L["paged"])
 ax.axhline(used / contiguous_slots(work, "max_tokens"), color="C1", linestyle="--",
-           label="contiguous, prompt + max_tokens")
+           label=L["contiguous_max"])
 ax.axhline(used / contiguous_slots(work, "context"), color="C2", linestyle=":",
-           label="contiguous, whole context")
+           label=L["contiguous_context"])
 ax.set_xscale("log", base=2)
-ax.set_xlabel("block size (tokens)")
-ax.set_ylabel("share of reserved slots used")
+ax.set_xticks(block_sizes, [str(b) for b in block_sizes])
+ax.set_xlabel(L["block_size"])
+ax.set_ylabel(L["share_used"])
 ax.set_ylim(0, 1.05)
 ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -231,4 +234,4 @@ plt.show()
 #   частоту давит постоянно, а запрет n-грамм запрещает цикл ценой качества текста.
 # - Штраф за повтор не инвариантен к сдвигу, штрафы за частоту и присутствие инвариантны.
 # - Пропускную способность обслуживания дают батчи. Непрерывный батчинг держит слоты
-#   занятыми при разных длинах, а страницы не дают памяти под кэш пропадать зря.
+#   занятыми при разных длинах, а страничное выделение не даёт памяти под кэш пропадать зря.

@@ -12,10 +12,10 @@
 # ---
 
 # %% [markdown]
-# # Лабораторная: broadcasting наглядно и с замерами { #lab }
+# # Лабораторная работа: broadcasting наглядно и с замерами { #lab }
 #
-# Лабораторная к вопросу [Тензор 22×1 минус 12-мерный тензор](broadcasting.md). Здесь
-# выполняется тот же код, что и на странице: правило форм, картинка таблицы попарных
+# Лабораторная работа к вопросу [Тензор 22×1 минус 12-мерный тензор](broadcasting.md). Здесь
+# выполняется тот же код, что и на странице: правило форм, изображение таблицы попарных
 # разностей, представление с нулевым шагом, на котором держится broadcasting, и ошибка в
 # функции потерь, которую broadcasting скрывает.
 
@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from snippets.figures import figure_labels
 from snippets.ml_fundamentals.broadcasting import (
     CASES,
     broadcast_shape,
@@ -34,11 +35,12 @@ from snippets.ml_fundamentals.broadcasting import (
 )
 
 _ = torch.manual_seed(0)
+L = figure_labels("lab_broadcasting")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. Что может иметь в виду интервьюер { #cases }
 #
-# Правило форм (`broadcast_shape`) и PyTorch совпадают во всех случаях; допустимы только
+# Правило форм (`broadcast_shape`) и PyTorch дают одинаковый ответ во всех случаях; допустимы только
 # первые два прочтения вопроса.
 
 # %%
@@ -48,8 +50,8 @@ for a, b in CASES:
 # %% [markdown]
 # ## 2. Результат — таблица попарных разностей { #pairwise }
 #
-# Элемент $(i, j)$ тензора `x - y` равен $x_i - y_j$. Столбец меняется по строкам, вектор —
-# по столбцам, а результат — в обоих направлениях.
+# Элемент $(i, j)$ тензора `x - y` равен $x_i - y_j$. Столбец меняется от строки к строке,
+# вектор — от столбца к столбцу, а результат — в обоих направлениях.
 
 # %% alt="Три тепловые карты: x — столбец 22 × 1, y, изображённый строкой 1 × 12, и их разность z = x − y — таблица 22 × 12, значения которой растут сверху вниз и убывают слева направо."
 x = torch.linspace(0, 21, 22).reshape(22, 1)   # (22, 1): a column
@@ -57,18 +59,20 @@ y = torch.linspace(0, 11, 12)                   # (12,): a vector
 z = x - y                                       # (22, 12)
 print("shape:", tuple(z.shape), "| rule says:", broadcast_shape((22, 1), (12,)))
 
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 6, 12]})
+fig, axes = plt.subplots(1, 3, figsize=(6.4, 3.6), layout="constrained",
+                         gridspec_kw={"width_ratios": [1, 6, 12]})
 axes[0].imshow(x.numpy(), cmap="viridis", aspect="auto")
-axes[0].set_title("x (22, 1)")
+axes[0].set_title("x\n(22, 1)")
+axes[0].set_xticks([0])
 axes[1].imshow(y.reshape(1, 12).numpy(), cmap="viridis", aspect="auto")
-axes[1].set_title("y as (1, 12)")
+axes[1].set_title(L["y_as_row"])
+axes[1].set_yticks([0])
 im = axes[2].imshow(z.numpy(), cmap="coolwarm", aspect="auto")
-axes[2].set_title("z = x - y  (22, 12)")
+axes[2].set_title("z = x − y (22, 12)")
 fig.colorbar(im, ax=axes[2])
-for ax in axes:
-    ax.set_xlabel("column j")
-axes[0].set_ylabel("row i")
-fig.tight_layout()
+for ax in axes[1:]:
+    ax.set_xlabel(L["column_j"])
+axes[0].set_ylabel(L["row_i"])
 plt.show()
 
 # %% [markdown]
@@ -87,7 +91,7 @@ for name, t in [("expand", view), ("repeat", copy)]:
           f"storage bytes: {t.untyped_storage().nbytes()}")
 
 # %% [markdown]
-# ## 4. Тихая ошибка в потере растёт с батчем { #silent-bug }
+# ## 4. Незаметная ошибка в функции потерь растёт с батчем { #silent-bug }
 #
 # При идеальных предсказаниях формы `(N, 1)` и метках формы `(N,)` самописная
 # среднеквадратичная ошибка усредняет $(i - j)^2$ по всем $N^2$ парам; для этих меток это
@@ -102,11 +106,11 @@ for n in sizes:
     losses.append(mse_naive(pred, target).item())
     fixed.append(mse_checked(pred.squeeze(-1), target).item())
 
-plt.figure(figsize=(5, 3.2))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 plt.plot(sizes, losses, marker=".")
-plt.xlabel("batch size N")
-plt.ylabel("hand-written MSE")
-plt.title("Perfect predictions, shapes (N, 1) and (N,)")
+plt.xlabel(L["batch_n"])
+plt.ylabel(L["mse"])
+plt.title(L["perfect_title"])
 plt.grid(alpha=0.3)
 plt.show()
 print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) / 6:.1f}")
@@ -117,4 +121,4 @@ print(f"after squeeze(-1), largest loss over all N: {max(fixed)}")
 #
 # - Формы выравниваются по правому краю; размеры должны совпадать или быть равны 1.
 # - Broadcasting экономит копии входов, а не размер результата.
-# - Проверяйте формы перед потерей: `(N, 1)` против `(N,)` — это матрица, а не ошибка.
+# - Проверяйте формы перед вычислением функции потерь: `(N, 1)` и `(N,)` дают матрицу, а не ошибку.

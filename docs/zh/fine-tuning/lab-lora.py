@@ -14,11 +14,11 @@
 # %% [markdown]
 # # 实验：从零实现 LoRA { #lab }
 #
-# 本实验配合 [什么是 LoRA？](lora.md) 和 [LoRA 的坑](lora-pitfalls.md)，使用的正是页面展示、测试检查过的
+# 本实验配合 [什么是 LoRA？](lora.md) 和 [LoRA 的坑](lora-pitfalls.md)，用的正是页面上展示、经过测试的
 # `LoRALinear`。先在一个玩具任务上训练一个小 LLaMA，再用两种方式把它适配到第二个任务：全量微调和 LoRA。
 # 实验比较两者的损失曲线和可训练参数量，然后合并 adapter，检查输出不变。
 #
-# 任务是模 32 计数的序列：任务 A 每步加 1，任务 B 每步加 3。
+# 任务是模 32 的计数序列：任务 A 每步加 1，任务 B 每步加 3。
 
 # %%
 import copy
@@ -27,9 +27,11 @@ import matplotlib.pyplot as plt
 import torch
 from transformers import LlamaForCausalLM
 
+from snippets.figures import figure_labels
 from snippets.fine_tuning.lora import ALL_LINEAR, apply_lora, lora_layers
 from snippets.fine_tuning.shapes import DecoderShape, llama_config
 
+L = figure_labels("lab_lora")  # the figures' words, drawn in each page's language
 torch.set_num_threads(1)  # tiny model: one thread is fastest and deterministic
 _ = torch.manual_seed(0)
 SHAPE = DecoderShape(vocab_size=32, hidden_size=64, intermediate_size=128,
@@ -61,9 +63,9 @@ print("task A (shift 1):", batch(1, torch.Generator().manual_seed(0))[0].tolist(
 print("task B (shift 3):", batch(3, torch.Generator().manual_seed(0))[0].tolist())
 
 # %% [markdown]
-# ## 1. 一个"预训练"的基座模型 { #pretrain }
+# ## 1. 一个“预训练”的基座模型 { #pretrain }
 #
-# 在任务 A 上的完整训练充当预训练。
+# 在任务 A 上训练全部参数，以此充当预训练。
 
 # %%
 base = LlamaForCausalLM(llama_config(SHAPE))
@@ -74,7 +76,7 @@ print(f"pre-training loss: {pretrain_losses[0]:.3f} -> {pretrain_losses[-1]:.3f}
 # ## 2. 在任务 B 上对比全量微调与 LoRA { #train }
 #
 # LoRA 以秩 4、$\alpha = 16$ 包装两个块中的所有线性层，其余参数（包括 embedding 和输出头）全部冻结。LoRA 的
-# 学习率高 20 倍（见[学习率](lora-pitfalls.md#learning-rate)）。
+# 学习率是全量微调的 20 倍（见[学习率](lora-pitfalls.md#learning-rate)）。
 
 # %%
 full = copy.deepcopy(base).train()
@@ -95,22 +97,21 @@ print(f"final loss: full {full_losses[-1]:.3f}, LoRA {lora_losses[-1]:.3f}")
 # %% [markdown]
 # ## 3. 损失曲线与可训练参数 { #plot }
 #
-# 这里全量微调拟合任务 B 更快：它能改动每一个权重。LoRA 同样把损失降得很低，而只训练了这个小模型约十分之一
-# 的参数。在 7B 模型上这个比例不到百分之一（见[参数量](lora.md#code)）。
+# 在这里，全量微调拟合任务 B 更快，因为它能改动每一个权重。LoRA 也能降低损失，但降得更慢，100 步之后
+# 仍比全量微调高出十倍以上；它只训练了这个小模型约十分之一的参数。在 7B 模型上这个比例不到百分之一（见[参数量](lora.md#code)）。
 
 # %% alt="左图：100 步内的训练损失，对数刻度。全量微调的损失稳定下降；秩为 4 的 LoRA 起初下降很快，随后下降慢得多，最终是全量微调的十倍以上。右图：可训练参数量，对数刻度；作用于所有线性层的 LoRA 只训练全量微调约十分之一的参数。"
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [2, 1]})
-ax1.plot(full_losses, label="full fine-tuning (lr 1e-3)")
-ax1.plot(lora_losses, label="LoRA r=4 (lr 2e-2)")
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.4, 3.4), layout="constrained",
+                               gridspec_kw={"width_ratios": [3, 2]})
+ax1.plot(full_losses, label=L("full", lr="1e-3"))
+ax1.plot(lora_losses, label=L("lora", r=4, lr="2e-2"))
 ax1.set_yscale("log")
-ax1.set_xlabel("step")
-ax1.set_ylabel("training loss")
+ax1.set_xlabel(L["step"])
+ax1.set_ylabel(L["loss"])
 ax1.legend()
-ax2.bar(list(counts), list(counts.values()), color=["tab:blue", "tab:orange"])
+ax2.bar([L[name] for name in counts], list(counts.values()), color=["C0", "C1"])
 ax2.set_yscale("log")
-ax2.set_ylabel("trainable parameters")
-ax2.tick_params(axis="x", labelsize=8)
-fig.tight_layout()
+ax2.set_ylabel(L["trainable"])
 plt.show()
 
 # %% [markdown]

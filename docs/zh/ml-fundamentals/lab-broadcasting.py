@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from snippets.figures import figure_labels
 from snippets.ml_fundamentals.broadcasting import (
     CASES,
     broadcast_shape,
@@ -32,6 +33,7 @@ from snippets.ml_fundamentals.broadcasting import (
 )
 
 _ = torch.manual_seed(0)
+L = figure_labels("lab_broadcasting")  # the figures' words, drawn in each page's language
 
 # %% [markdown]
 # ## 1. 面试官可能指的几种情况 { #cases }
@@ -45,7 +47,7 @@ for a, b in CASES:
 # %% [markdown]
 # ## 2. 结果是一张两两之差的表 { #pairwise }
 #
-# `x - y` 的第 $(i, j)$ 个元素是 $x_i - y_j$。列向量沿行变化，行向量沿列变化，结果在两个方向上都变化。
+# `x - y` 的第 $(i, j)$ 个元素是 $x_i - y_j$。x 的值随行变化，y 的值随列变化，结果在两个方向上都变化。
 
 # %% alt="三幅热力图：22 × 1 的列向量 x，画成 1 × 12 行向量的 y，以及两者之差 z = x − y，这是一张 22 × 12 的表，数值从上到下递增，从左到右递减。"
 x = torch.linspace(0, 21, 22).reshape(22, 1)   # (22, 1): a column
@@ -53,18 +55,20 @@ y = torch.linspace(0, 11, 12)                   # (12,): a vector
 z = x - y                                       # (22, 12)
 print("shape:", tuple(z.shape), "| rule says:", broadcast_shape((22, 1), (12,)))
 
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 6, 12]})
+fig, axes = plt.subplots(1, 3, figsize=(6.4, 3.6), layout="constrained",
+                         gridspec_kw={"width_ratios": [1, 6, 12]})
 axes[0].imshow(x.numpy(), cmap="viridis", aspect="auto")
-axes[0].set_title("x (22, 1)")
+axes[0].set_title("x\n(22, 1)")
+axes[0].set_xticks([0])
 axes[1].imshow(y.reshape(1, 12).numpy(), cmap="viridis", aspect="auto")
-axes[1].set_title("y as (1, 12)")
+axes[1].set_title(L["y_as_row"])
+axes[1].set_yticks([0])
 im = axes[2].imshow(z.numpy(), cmap="coolwarm", aspect="auto")
-axes[2].set_title("z = x - y  (22, 12)")
+axes[2].set_title("z = x − y (22, 12)")
 fig.colorbar(im, ax=axes[2])
-for ax in axes:
-    ax.set_xlabel("column j")
-axes[0].set_ylabel("row i")
-fig.tight_layout()
+for ax in axes[1:]:
+    ax.set_xlabel(L["column_j"])
+axes[0].set_ylabel(L["row_i"])
 plt.show()
 
 # %% [markdown]
@@ -96,11 +100,11 @@ for n in sizes:
     losses.append(mse_naive(pred, target).item())
     fixed.append(mse_checked(pred.squeeze(-1), target).item())
 
-plt.figure(figsize=(5, 3.2))
+plt.figure(figsize=(5.5, 3.4), layout="constrained")
 plt.plot(sizes, losses, marker=".")
-plt.xlabel("batch size N")
-plt.ylabel("hand-written MSE")
-plt.title("Perfect predictions, shapes (N, 1) and (N,)")
+plt.xlabel(L["batch_n"])
+plt.ylabel(L["mse"])
+plt.title(L["perfect_title"])
 plt.grid(alpha=0.3)
 plt.show()
 print(f"N = 40: hand-written loss {losses[-1]:.1f}, (N^2 - 1)/6 = {(40**2 - 1) / 6:.1f}")
