@@ -158,7 +158,7 @@ print("largest weight above the diagonal:",
 # ## What to remember { #remember }
 #
 # - A decoder-only transformer is embeddings, a stack of (causal attention + MLP) blocks
-#   with residuals and normalization, and a linear map back to the vocabulary.
+#   with residuals and normalisation, and a linear map back to the vocabulary.
 # - The causal mask makes every position a next-token example and keeps earlier
 #   predictions independent of later tokens.
 # - The loss starts at $\ln V$; beating the unigram and bigram entropies shows the model is
