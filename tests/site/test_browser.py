@@ -256,3 +256,49 @@ def test_lab_figures_are_files_drawn_in_their_own_shape(visit, server: str) -> N
         assert not src.startswith("data:"), "figure still embedded in the page"
         assert abs(natural - drawn) < 0.02, f"{src}: drawn {drawn:.3f}, image {natural:.3f}"
     assert v.errors == [], "\n".join(v.errors)
+
+
+def test_regions_that_scroll_sideways_get_a_tab_stop_on_a_phone(browser, server: str) -> None:
+    """site.js part 4 with extra.css's content-visibility, on the page with the most formulas.
+
+    On a phone most blocks of the page are below the screen and not laid out when the page
+    starts. The served page gets a formula wider than any phone added at its end, far below
+    the screen: the marking pass must give it a tab stop, and give none to a region that
+    fits. Print must lay out every block (no content-visibility)."""
+    wide = ('<div class="arithmatex" id="fg-wide"><span style="display:inline-block;width:2000px">'
+            "wide</span></div>")
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        page = context.new_page()
+
+        def with_wide_formula(route) -> None:
+            response = route.fetch()
+            body = response.text().replace("</article>", wide + "</article>", 1)
+            route.fulfill(response=response, body=body)
+
+        page.route(server + "ml-fundamentals/matrix-rank/", with_wide_formula)
+        page.goto(server + "ml-fundamentals/matrix-rank/", wait_until="load")
+        page.evaluate("() => document.fonts.ready")
+        page.evaluate("() => window.fgScrollablesMarked")
+        regions = page.evaluate(
+            """() => [...document.querySelectorAll(
+                    '.arithmatex, .md-typeset__scrollwrap, .md-typeset__table, .fg-diagram')]
+                .map(e => ({
+                    id: e.id,
+                    wide: e.scrollWidth > e.clientWidth,
+                    stop: e.getAttribute('tabindex') === '0',
+                    below: e.getBoundingClientRect().top > 3 * innerHeight,
+                    html: e.outerHTML.slice(0, 80),
+                }))"""
+        )
+        wrong = [r["html"] for r in regions if r["wide"] != r["stop"]]
+        assert not wrong, f"{len(wrong)} regions where tab stop != overflow: {wrong[:3]}"
+        added = [r for r in regions if r["id"] == "fg-wide"]
+        assert added and added[0]["wide"] and added[0]["below"] and added[0]["stop"], added
+        assert any(not r["wide"] for r in regions), "no region that fits"
+        visibility = "() => getComputedStyle(document.querySelector('.md-typeset > p')).contentVisibility"
+        assert page.evaluate(visibility) == "auto"
+        page.emulate_media(media="print")
+        assert page.evaluate(visibility) == "visible"
+    finally:
+        context.close()

@@ -137,17 +137,40 @@ document.addEventListener(
 // Regions that scroll sideways (wide formulas, tables, diagrams, lab code and outputs) must be
 // reachable by keyboard: give each one that actually overflows a tab stop.
 // Math left for the browser renders later (part 1), which calls window.fgMarkScrollable again.
+//
+// Whether a region overflows is a layout question, and most of a long page is not laid out
+// yet: blocks below the screen are skipped until they come near it (content-visibility in
+// extra.css). So the check runs in slices of a few milliseconds and lets the browser do
+// other work between them; one pass over a whole formula page in a single task would block
+// the page for a quarter of a second on a phone. Within a slice, all reads come before the
+// writes (a write between two reads would make the browser lay the page out again).
+// window.fgScrollablesMarked is the promise of the latest pass (tests wait for it).
 (() => {
   const selector = [
     ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table", ".fg-diagram",
     ".highlight-ipynb", ".jp-OutputArea-output pre", ".jp-RenderedText pre",
   ].join(",");
-  window.fgMarkScrollable = (root) => {
-    for (const element of root.querySelectorAll(selector)) {
-      if (element.scrollWidth > element.clientWidth && !element.hasAttribute("tabindex")) {
-        element.setAttribute("tabindex", "0");
+  const SLICE_MS = 8;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const mark = async (root) => {
+    const pending = [...root.querySelectorAll(selector)];
+    while (pending.length) {
+      const start = performance.now();
+      const wide = [];
+      while (pending.length && performance.now() - start < SLICE_MS) {
+        const element = pending.shift();
+        if (element.isConnected && !element.hasAttribute("tabindex")
+            && element.scrollWidth > element.clientWidth) wide.push(element);
       }
+      for (const element of wide) element.setAttribute("tabindex", "0");
+      if (pending.length) await pause();
     }
+  };
+  window.fgScrollablesMarked = Promise.resolve();
+  window.fgMarkScrollable = (root) => {
+    const previous = window.fgScrollablesMarked;
+    window.fgScrollablesMarked = previous.then(() => mark(root));
+    return window.fgScrollablesMarked;
   };
   document$.subscribe(({ body }) => requestAnimationFrame(() => window.fgMarkScrollable(body)));
   // Web fonts (KaTeX's among them) change widths once they arrive: check again then.
