@@ -107,10 +107,6 @@ def check_pages(browser, server: str, site_dir: Path, axe_source: str, lang: str
         # site.js gives overflowing regions a tab stop in slices of a few milliseconds
         # (part 4); axe's scrollable-region-focusable judges the page after the last pass.
         page.evaluate("() => window.fgScrollablesMarked")
-        # Blocks below the screen are not painted (content-visibility: auto, extra.css), and
-        # axe judges colour contrast from what is painted: lay every block out as it is once
-        # a reader scrolls to it (content-visibility changes no colour or size of text).
-        page.add_style_tag(content="* { content-visibility: visible !important; }")
         page.add_script_tag(content=axe_source)
         violations = page.evaluate(
             """async () => {

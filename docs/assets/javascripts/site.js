@@ -138,11 +138,9 @@ document.addEventListener(
 // reachable by keyboard: give each one that actually overflows a tab stop.
 // Math left for the browser renders later (part 1), which calls window.fgMarkScrollable again.
 //
-// Whether a region overflows is a layout question, and most of a long page is not laid out
-// yet: blocks below the screen are skipped until they come near it (content-visibility in
-// extra.css). So the check runs in slices of a few milliseconds and lets the browser do
-// other work between them; one pass over a whole formula page in a single task would block
-// the page for a quarter of a second on a phone. Within a slice, all reads come before the
+// The check runs in slices of a few milliseconds and lets the browser do other work between
+// them: one pass over a whole formula page in a single task blocked the page for a quarter
+// of a second on a phone (Lighthouse's total blocking time). Within a slice, all reads come before the
 // writes (a write between two reads would make the browser lay the page out again).
 // window.fgScrollablesMarked is the promise of the latest pass (tests wait for it).
 (() => {
