@@ -415,8 +415,8 @@ def _externalise_styles(html: str, page: Page) -> str:
         if len(css) < BIG_STYLE:
             return match[0]
         _shared_css[hashlib.sha256(css.encode()).hexdigest()] = css
-        # overrides/main.html links it from <head>, where instant navigation manages it
-        # and where it does not restyle the page when the bundle makes URLs absolute.
+        # overrides/main.html links it from <head>: a stylesheet that arrives with the
+        # body would restyle the page laid out before it.
         page.meta["notebook_css"] = SHARED_CSS
         return ""
 

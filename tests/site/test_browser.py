@@ -9,6 +9,7 @@ are checked in test_diagrams.py.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .conftest import LANGS, lang_root
+from .pages import page_kinds
 
 pytestmark = pytest.mark.browser
 
@@ -211,18 +213,42 @@ def test_palette_follows_the_system_until_the_reader_switches(browser, server: s
         context.close()
 
 
-def test_start_up_does_not_restyle_the_page(visit, server: str) -> None:
-    """What overrides/partials/early.html does before the body exists."""
-    v = visit(server + "ml-fundamentals/matrix-rank/")
+def _whole_article_restyles(browser, url: str) -> list[str]:
+    """Loads `url` on a phone with Chromium's invalidation tracking on and returns every
+    element whose whole subtree was marked for restyling, when that element is the
+    article (the invalidation Material's table wrapper used to cause)."""
+    page = browser.new_page(viewport={"width": 360, "height": 640})
+    try:
+        browser.start_tracing(page=page, categories=[
+            "devtools.timeline", "disabled-by-default-devtools.timeline.invalidationTracking"])
+        page.goto(url, wait_until="load")
+        page.evaluate("() => document.fonts.ready")
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        events = json.loads(browser.stop_tracing())["traceEvents"]
+    finally:
+        page.close()
+    tracked = [e["args"]["data"] for e in events if e.get("name") == "StyleInvalidatorInvalidationTracking"]
+    assert tracked, "the trace has no invalidation tracking: the check would pass blindly"
+    return [d.get("nodeName", "") for d in tracked
+            if d.get("reason") == "Invalidation set invalidates subtree"
+            and "ARTICLE" in d.get("nodeName", "")]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_start_up_does_not_restyle_the_page(visit, browser, server: str, site_dir: Path, lang: str) -> None:
+    """What overrides/partials/early.html and docs/hooks/page_weight.py do so that
+    Material's start-up restyles only what it changes, never the whole page (the page with
+    the most formulas: the largest DOM, and a table)."""
+    path = lang_root(lang) + page_kinds(site_dir)["formulas"]
+    v = visit(server + path)
     classes = v.page.evaluate("document.documentElement.className").split()
     assert "js" in classes and "no-js" not in classes
-    hrefs = v.page.evaluate(
-        "[...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.getAttribute('href'))"
-    )
-    assert hrefs and all(h.startswith("http") for h in hrefs), hrefs
     # Material's palette component is not mounted: it would add <meta name=color-scheme>.
     assert v.page.locator("meta[name=color-scheme]").count() == 0
     assert v.errors == [], "\n".join(v.errors)
+    assert v.page.locator("article table").count() > 0, f"{path} has no table to wrap"
+    whole = _whole_article_restyles(browser, server + path)
+    assert whole == [], f"{path}: start-up restyled the whole article {len(whole)} times"
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -258,12 +284,23 @@ def test_lab_figures_are_files_drawn_in_their_own_shape(visit, server: str) -> N
     assert v.errors == [], "\n".join(v.errors)
 
 
+SCROLL_REGIONS = """() => [...document.querySelectorAll(
+        '.arithmatex, .md-typeset__scrollwrap, .md-typeset__table, .fg-diagram')]
+    .map(e => ({
+        id: e.id,
+        wide: e.scrollWidth > e.clientWidth,
+        stop: e.getAttribute('tabindex') === '0',
+        below: e.getBoundingClientRect().top > 3 * innerHeight,
+        html: e.outerHTML.slice(0, 80),
+    }))"""
+
+
 def test_regions_that_scroll_sideways_get_a_tab_stop_on_a_phone(browser, server: str) -> None:
-    """site.js part 4 (the pass runs in slices), on the page with the most formulas.
+    """site.js part 4 (a ResizeObserver), on the page with the most formulas.
 
     The served page gets a formula wider than any phone added at its end, far below the
-    screen: once the last pass is over, every region has a tab stop exactly when it
-    overflows, the added one included."""
+    screen: once the last check is over, every region has a tab stop exactly when it
+    overflows, the added one included; and again after the window is made wider."""
     wide = ('<div class="arithmatex" id="fg-wide"><span style="display:inline-block;width:2000px">'
             "wide</span></div>")
     context = browser.new_context(viewport={"width": 360, "height": 640})
@@ -279,21 +316,19 @@ def test_regions_that_scroll_sideways_get_a_tab_stop_on_a_phone(browser, server:
         page.goto(server + "ml-fundamentals/matrix-rank/", wait_until="load")
         page.evaluate("() => document.fonts.ready")
         page.evaluate("() => window.fgScrollablesMarked")
-        regions = page.evaluate(
-            """() => [...document.querySelectorAll(
-                    '.arithmatex, .md-typeset__scrollwrap, .md-typeset__table, .fg-diagram')]
-                .map(e => ({
-                    id: e.id,
-                    wide: e.scrollWidth > e.clientWidth,
-                    stop: e.getAttribute('tabindex') === '0',
-                    below: e.getBoundingClientRect().top > 3 * innerHeight,
-                    html: e.outerHTML.slice(0, 80),
-                }))"""
-        )
+        regions = page.evaluate(SCROLL_REGIONS)
         wrong = [r["html"] for r in regions if r["wide"] != r["stop"]]
         assert not wrong, f"{len(wrong)} regions where tab stop != overflow: {wrong[:3]}"
         added = [r for r in regions if r["id"] == "fg-wide"]
         assert added and added[0]["wide"] and added[0]["below"] and added[0]["stop"], added
         assert any(not r["wide"] for r in regions), "no region that fits"
+        # A wider window: regions that fit now lose their tab stop, the others keep it.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        wider = page.evaluate(SCROLL_REGIONS)
+        wrong = [r["html"] for r in wider if r["wide"] != r["stop"]]
+        assert not wrong, f"after widening, {len(wrong)} regions where tab stop != overflow: {wrong[:3]}"
+        fits_now = [a["html"] for a, b in zip(regions, wider, strict=True) if a["wide"] and not b["wide"]]
+        assert fits_now, "no region that overflows on a phone fits a desktop window"
     finally:
         context.close()

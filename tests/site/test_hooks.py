@@ -113,6 +113,18 @@ def test_plain_code_spans_are_unwrapped_and_styled_ones_kept() -> None:
     assert '<p><span class="n">outside code</span></p>' in out
 
 
+def test_markdown_tables_get_a_wrapper_of_their_own_and_classed_tables_do_not() -> None:
+    html = (
+        "<p>a</p>\n<table>\n<thead><tr><th>x</th></tr></thead>\n<tbody><tr><td>1</td></tr></tbody>\n</table>"
+        '<p>b</p><table>\n<tr><td>2</td></tr></table><table class="dataframe"><tr><td>3</td></tr></table>'
+    )
+    out = page_weight._tables(html)
+    assert out.count('<div class="fg-table"><table>') == 2
+    assert out.count("</table></div>") == 2
+    assert '<table class="dataframe"><tr><td>3</td></tr></table>' in out and out.endswith("</table>")
+    assert out.startswith("<p>a</p>\n<div") and "</div><p>b</p>" in out
+
+
 def test_svg_size_reads_points_and_pixels(tmp_path: Path) -> None:
     figure = tmp_path / "f.svg"
     figure.write_text('<?xml version="1.0"?>\n<svg width="417.6pt" height="260.1pt" viewBox="0 0 1 1">')

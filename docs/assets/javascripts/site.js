@@ -22,7 +22,7 @@ const fgLoadScript = (url) =>
 // Math is rendered at build time (docs/hooks/prerender_math.py). This part renders what
 // is left when the site was built without Node.js: .arithmatex elements of Markdown pages
 // and $...$ in the Markdown cells of labs. It loads the site's own KaTeX only when there
-// is such math, on every page view, including views reached through instant navigation.
+// is such math.
 (() => {
   const base = new URL("../vendor/katex/", document.currentScript.src);
   let loading = null;
@@ -135,42 +135,48 @@ document.addEventListener(
 
 // --- 4. Scrollable regions --------------------------------------------------------------
 // Regions that scroll sideways (wide formulas, tables, diagrams, lab code and outputs) must be
-// reachable by keyboard: give each one that actually overflows a tab stop.
-// Math left for the browser renders later (part 1), which calls window.fgMarkScrollable again.
+// reachable by keyboard: each one that actually overflows gets a tab stop, and loses it
+// again when it no longer does (a phone turned sideways, a window made wider).
 //
-// The check runs in slices of a few milliseconds and lets the browser do other work between
-// them: one pass over a whole formula page in a single task blocked the page for a quarter
-// of a second on a phone (Lighthouse's total blocking time). Within a slice, all reads come before the
-// writes (a write between two reads would make the browser lay the page out again).
-// window.fgScrollablesMarked is the promise of the latest pass (tests wait for it).
+// A ResizeObserver does the checking. Its callback runs right after the browser has laid
+// the page out, so reading a region's widths there costs no extra layout. Reading them from
+// an ordinary task, as this part once did, made the browser lay out a formula page anew
+// inside the task: a quarter of a second of blocked page on a phone (Lighthouse's total
+// blocking time). Observing a region again makes the browser report it again after its
+// next layout: that is how regions are checked once web fonts (KaTeX's among them) have
+// changed their widths, and when math left for the browser has rendered (part 1).
+// window.fgScrollablesMarked resolves once the frame after the latest request is drawn
+// (tests wait for it); regions that are not drawn (a closed <details>) are checked when
+// they first are.
 (() => {
   const selector = [
     ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table", ".fg-diagram",
     ".highlight-ipynb", ".jp-OutputArea-output pre", ".jp-RenderedText pre",
   ].join(",");
-  const SLICE_MS = 8;
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
-  const mark = async (root) => {
-    const pending = [...root.querySelectorAll(selector)];
-    while (pending.length) {
-      const start = performance.now();
-      const wide = [];
-      while (pending.length && performance.now() - start < SLICE_MS) {
-        const element = pending.shift();
-        if (element.isConnected && !element.hasAttribute("tabindex")
-            && element.scrollWidth > element.clientWidth) wide.push(element);
+  const observer = new ResizeObserver((entries) => {
+    // All reads first: a write between two reads would make the browser lay out again.
+    const checked = entries.map(({ target }) => [target, target.scrollWidth > target.clientWidth]);
+    for (const [element, wide] of checked) {
+      if (wide && !element.hasAttribute("tabindex")) {
+        element.setAttribute("tabindex", "0");
+        element.dataset.fgTabStop = "";
+      } else if (!wide && "fgTabStop" in element.dataset) {
+        element.removeAttribute("tabindex");
+        delete element.dataset.fgTabStop;
       }
-      for (const element of wide) element.setAttribute("tabindex", "0");
-      if (pending.length) await pause();
     }
-  };
+  });
+  const nextFrameDrawn = () =>
+    new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   window.fgScrollablesMarked = Promise.resolve();
   window.fgMarkScrollable = (root) => {
-    const previous = window.fgScrollablesMarked;
-    window.fgScrollablesMarked = previous.then(() => mark(root));
+    for (const element of root.querySelectorAll(selector)) {
+      observer.unobserve(element);
+      observer.observe(element);
+    }
+    window.fgScrollablesMarked = nextFrameDrawn();
     return window.fgScrollablesMarked;
   };
-  document$.subscribe(({ body }) => requestAnimationFrame(() => window.fgMarkScrollable(body)));
-  // Web fonts (KaTeX's among them) change widths once they arrive: check again then.
+  document$.subscribe(({ body }) => window.fgMarkScrollable(body));
   document.fonts?.ready.then(() => window.fgMarkScrollable(document.body));
 })();
