@@ -13,9 +13,8 @@
   that inserting the wrapper among the article's own children restyles the whole
   article, after the first paint: about 2,600 elements on the formula page. Each table
   gets a plain `<div>` of its own here, so the move happens inside it and restyles only
-  the table. The `<div>` has no
-  margin, padding or border: the wrapper's margins pass through it, and the page looks
-  the same.
+  the table. The `<div>` has no margin, padding or border: the wrapper's margins pass
+  through it, and the page looks the same.
 """
 
 from __future__ import annotations

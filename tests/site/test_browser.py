@@ -213,6 +213,11 @@ def test_palette_follows_the_system_until_the_reader_switches(browser, server: s
         context.close()
 
 
+# Resolves once the frame after this call has been drawn: ResizeObserver callbacks and the
+# style work of that frame are done (site.js's nextFrameDrawn does the same).
+NEXT_FRAME_DRAWN = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
 def _whole_article_restyles(browser, url: str) -> list[str]:
     """Loads `url` on a phone with Chromium's invalidation tracking on and returns every
     element whose whole subtree was marked for restyling, when that element is the
@@ -223,7 +228,7 @@ def _whole_article_restyles(browser, url: str) -> list[str]:
             "devtools.timeline", "disabled-by-default-devtools.timeline.invalidationTracking"])
         page.goto(url, wait_until="load")
         page.evaluate("() => document.fonts.ready")
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.evaluate(NEXT_FRAME_DRAWN)
         events = json.loads(browser.stop_tracing())["traceEvents"]
     finally:
         page.close()
@@ -324,7 +329,7 @@ def test_regions_that_scroll_sideways_get_a_tab_stop_on_a_phone(browser, server:
         assert any(not r["wide"] for r in regions), "no region that fits"
         # A wider window: regions that fit now lose their tab stop, the others keep it.
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.evaluate(NEXT_FRAME_DRAWN)
         wider = page.evaluate(SCROLL_REGIONS)
         wrong = [r["html"] for r in wider if r["wide"] != r["stop"]]
         assert not wrong, f"after widening, {len(wrong)} regions where tab stop != overflow: {wrong[:3]}"
