@@ -15,10 +15,20 @@
   gets a plain `<div>` of its own here, so the move happens inside it and restyles only
   the table. The `<div>` has no margin, padding or border: the wrapper's margins pass
   through it, and the page looks the same.
+* Copy buttons: Material's bundle gives every code block a copy button when it starts
+  (feature `content.code.copy`), after the first paint, and the page is laid out anew.
+  The buttons are written here instead, with Material's own markup, title (its
+  translation of `clipboard.copy`, read from the page's `__config`) and target: the
+  bundle names each code block's `<pre>` `__code_<n>`, n counting the blocks that have
+  no ancestor with an id, in document order. Material's clipboard handler serves any
+  `[data-clipboard-target]`, so the buttons work as before; mkdocs.yml leaves the feature
+  off so that the bundle does not add a second set.
 """
 
 from __future__ import annotations
 
+import html as html_lib
+import json
 import posixpath
 import re
 from pathlib import Path
@@ -38,6 +48,10 @@ PX_PER = {"pt": 4 / 3, "px": 1.0, None: 1.0}
 # Python-Markdown writes a table as exactly "<table>"; tables with attributes (a lab's
 # pandas output, for one) have a class, and Material leaves them where they are.
 TABLE = re.compile(r"<table>.*?</table>", re.DOTALL)
+# A code block as Pygments writes it: <pre>, an empty <span>, then <code>. Material puts
+# its buttons between the two. Diagrams (<pre class="mermaid">) are SVG by now.
+CODE_START = re.compile(r"(<pre>(?:<span></span>)?)(<code\b)")
+CONFIG = re.compile(r'<script id="__config" type="application/json">(?P<json>.*?)</script>', re.DOTALL)
 
 
 def svg_size(path: Path) -> tuple[int, int] | None:
@@ -76,6 +90,24 @@ def _tables(html: str) -> str:
     return TABLE.sub(lambda table: f'<div class="fg-table">{table[0]}</div>', html)
 
 
+def copy_buttons(html: str) -> str:
+    """Material's copy button in every code block of a whole page (see the module's notes)."""
+    config = CONFIG.search(html)
+    if config is None or "<pre>" not in html:
+        return html
+    title = html_lib.escape(json.loads(config["json"])["translations"]["clipboard.copy"], quote=True)
+    count = iter(range(1 << 30))
+
+    def button(match: re.Match[str]) -> str:
+        target = f"#__code_{next(count)} > code"
+        return (
+            f'{match[1]}<nav class="md-code__nav"><button class="md-code__button" title="{title}" '
+            f'data-clipboard-target="{target}" data-md-type="copy"></button></nav>{match[2]}'
+        )
+
+    return CODE_START.sub(button, html)
+
+
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if "<img" in html:
         html = _figures(html, page, files)
@@ -84,3 +116,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     if "<table>" in html:
         html = _tables(html)
     return html
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return copy_buttons(output)

@@ -188,6 +188,40 @@ def test_lab_is_rendered_with_its_outputs(visit, server: str, lang: str) -> None
     assert v.errors == [], "\n".join(v.errors)
 
 
+# The browser's toolbar takes the header's colour (<meta name="theme-color">, set by
+# overrides/partials/javascripts/palette.html once the page has loaded and on a switch).
+THEME_COLOR_IS_THE_HEADERS = """() => {
+    const meta = document.querySelector("meta[name=theme-color]");
+    const header = document.querySelector("[data-md-component=header]");
+    const [r, g, b] = getComputedStyle(header).backgroundColor.match(/\\d+/g).map(Number);
+    return meta !== null && meta.content.toLowerCase() === "#" + ((1 << 24) + (r << 16) + (g << 8) + b).toString(16).slice(1);
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_copy_button_copies_its_code_block(browser, server: str, lang: str) -> None:
+    """Copy buttons are written at build time (docs/hooks/page_weight.py); Material copies."""
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(server + lang_root(lang) + A4, wait_until="load")
+        blocks = page.locator("pre:not(.mermaid) > code")
+        # Blocks on view when the page opens (others sit in closed tabs or <details>).
+        shown = [index for index in range(blocks.count()) if blocks.nth(index).is_visible()]
+        assert len(shown) >= 2
+        for index in (shown[0], shown[-1]):
+            code = blocks.nth(index)
+            button = page.locator("pre:not(.mermaid)").nth(index).locator(".md-code__button")
+            code.scroll_into_view_if_needed()
+            button.click()
+            copied = page.evaluate("navigator.clipboard.readText()")
+            assert copied.strip() == code.inner_text().strip() and copied.strip(), (
+                f"block {index + 1}: the clipboard holds {copied[:80]!r}"
+            )
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("system", ["light", "dark"])
 def test_palette_follows_the_system_until_the_reader_switches(browser, server: str, system: str) -> None:
     """overrides/partials/javascripts/palette.html replaces Material's palette code."""
@@ -195,6 +229,7 @@ def test_palette_follows_the_system_until_the_reader_switches(browser, server: s
     try:
         page = context.new_page()
         page.goto(server + A4, wait_until="load")
+        page.wait_for_function(THEME_COLOR_IS_THE_HEADERS)
         scheme = lambda: page.evaluate("document.body.dataset.mdColorScheme")  # noqa: E731
         expected = {"light": "default", "dark": "slate"}[system]
         assert scheme() == expected
@@ -204,9 +239,10 @@ def test_palette_follows_the_system_until_the_reader_switches(browser, server: s
         switched = "slate" if expected == "default" else "default"
         assert scheme() == switched
         page.wait_for_function("!document.body.hasAttribute('data-md-color-switching')")
-        assert page.locator("meta[name=theme-color]").get_attribute("content").startswith("#")
+        page.wait_for_function(THEME_COLOR_IS_THE_HEADERS)
         page.reload(wait_until="load")
         assert scheme() == switched, "the reader's choice must survive a reload"
+        page.wait_for_function(THEME_COLOR_IS_THE_HEADERS)
         page.locator("[data-fg-component=palette] label:not([hidden])").click()
         assert scheme() == expected
     finally:

@@ -5,6 +5,10 @@
 * Weight: the bytes transferred for the first view (everything requested until the network
   is idle at a 1280 x 900 viewport, compressed as the server sends it, like GitHub Pages)
   must stay within BUDGET_KB.
+* Copy buttons: every code block has exactly one, written at build time
+  (docs/hooks/page_weight.py), and the block it copies is its own, under the name
+  Material's bundle gives the block when it starts.
+* Requests: no sitemap (Material's language-switch maps go unused here).
 * Scripts: a page loads the scripts every page needs, and an optional one only when the
   page has what it serves (KaTeX only where math was left for the browser to render);
   any other script fails, named.
@@ -39,6 +43,16 @@ PARTS = 2
 NEEDS = {
     re.compile(r"/assets/vendor/katex/katex\.min\.js$"): ".arithmatex:not(:has(.katex))",
 }
+
+
+# Run in the page once Material's bundle has started (it names each code block's <pre>).
+COPY_BUTTON_PROBLEMS = """() => [...document.querySelectorAll("pre:not(.mermaid) > code")].flatMap((code, i) => {
+    const buttons = code.parentElement.querySelectorAll(":scope > nav.md-code__nav > .md-code__button");
+    if (buttons.length !== 1) return [`code block ${i + 1} has ${buttons.length} copy buttons`];
+    const target = document.querySelector(buttons[0].dataset.clipboardTarget);
+    return target === code ? [] : [`the copy button of code block ${i + 1} copies ` +
+        (target ? "another block" : `nothing (${buttons[0].dataset.clipboardTarget})`)];
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +110,10 @@ def check_pages(browser, server: str, site_dir: Path, axe_source: str, lang: str
         if kb > BUDGET_KB:
             problems.append(f"/{path}: first view {kb:.0f} KB > {BUDGET_KB} KB")
         scripts = [r.url for r in finished if r.resource_type == "script"]
+        problems += [f"/{path}: requests {r.url} (overrides/partials/early.html, part 2)"
+                     for r in finished if r.url.split("?")[0].endswith("/sitemap.xml")]
         problems += [f"/{path}: {p}" for p in script_problems(scripts, page, response.text())]
+        problems += [f"/{path}: {p}" for p in page.evaluate(COPY_BUTTON_PROBLEMS)]
         # Math is rendered asynchronously (lazy KaTeX): audit the page readers see.
         page.wait_for_function(
             "() => [...document.querySelectorAll('.arithmatex')]"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 from pathlib import Path
 
@@ -123,6 +125,26 @@ def test_markdown_tables_get_a_wrapper_of_their_own_and_classed_tables_do_not() 
     assert out.count("</table></div>") == 2
     assert '<table class="dataframe"><tr><td>3</td></tr></table>' in out and out.endswith("</table>")
     assert out.startswith("<p>a</p>\n<div") and "</div><p>b</p>" in out
+
+
+def test_code_blocks_get_materials_copy_button_numbered_in_page_order() -> None:
+    config = json.dumps({"translations": {"clipboard.copy": 'Copy "this" <now>'}, "features": []})
+    html = (
+        '<html><body><article><div class="language-python highlight"><pre><span></span><code>a = 1\n</code></pre></div>'
+        '<pre class="mermaid"><code>graph LR</code></pre>'
+        '<div class="language-text highlight"><pre><span></span><code>out</code></pre></div></article>'
+        f'<script id="__config" type="application/json">{config}</script></body></html>'
+    )
+    out = page_weight.copy_buttons(html)
+    title = 'title="Copy &quot;this&quot; &lt;now&gt;"'
+    for n, code in enumerate(["<code>a = 1", "<code>out"]):
+        assert (
+            f'<pre><span></span><nav class="md-code__nav"><button class="md-code__button" {title} '
+            f'data-clipboard-target="#__code_{n} > code" data-md-type="copy"></button></nav>{code}'
+        ) in out
+    assert out.count("md-code__nav") == 2, "a diagram's <pre> gets no button"
+    assert page_weight.copy_buttons(html.replace('id="__config"', 'id="other"')) == html.replace(
+        'id="__config"', 'id="other"'), "without Material's config there is no title: no buttons"
 
 
 def test_svg_size_reads_points_and_pixels(tmp_path: Path) -> None:
