@@ -145,9 +145,9 @@ document.addEventListener(
 // blocking time). Observing a region again makes the browser report it again after its
 // next layout: that is how regions are checked once web fonts (KaTeX's among them) have
 // changed their widths, and when math left for the browser has rendered (part 1).
-// window.fgScrollablesMarked resolves once the frame after the latest request is drawn
-// (tests wait for it); regions that are not drawn (a closed <details>) are checked when
-// they first are.
+// window.fgScrollablesMarked resolves once the second frame after it is read is drawn, so
+// after every earlier request (tests wait for it); regions that are not drawn (a closed
+// <details>) are checked when they first are.
 (() => {
   const selector = [
     ".arithmatex", ".md-typeset__scrollwrap", ".md-typeset__table", ".fg-diagram",
@@ -166,16 +166,16 @@ document.addEventListener(
       }
     }
   });
-  const nextFrameDrawn = () =>
-    new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-  window.fgScrollablesMarked = Promise.resolve();
+  // Made when asked for: waiting asks the browser for two more frames, and a page that
+  // nobody waits on (a reader's) should not draw frames it does not need.
+  Object.defineProperty(window, "fgScrollablesMarked", {
+    get: () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+  });
   window.fgMarkScrollable = (root) => {
     for (const element of root.querySelectorAll(selector)) {
       observer.unobserve(element);
       observer.observe(element);
     }
-    window.fgScrollablesMarked = nextFrameDrawn();
-    return window.fgScrollablesMarked;
   };
   document$.subscribe(({ body }) => window.fgMarkScrollable(body));
   document.fonts?.ready.then(() => window.fgMarkScrollable(document.body));
