@@ -1,5 +1,5 @@
 """What the build does to the site's assets: KaTeX font subsets, lab math, lab styles,
-lab figures.
+lab figures, Material's bundle.
 
 docs/hooks/prerender_math.py renders every formula at build time (lab Markdown cells
 included) and cuts KaTeX's fonts down to the characters the formulas use;
@@ -7,15 +7,19 @@ docs/hooks/labs.py trims JupyterLab's stylesheet and gives each lab figure the
 description written in its cell header. These tests check the built site: a cut that
 dropped a glyph a formula needs, a lab formula left for the browser, a stylesheet
 variable pruned while still read, or a figure left with nbconvert's placeholder text
-would each show up here.
+would each show up here. docs/hooks/compile_hints.py adds V8's compile hint to
+Material's bundle, and the test checks that nothing else in the file or its source map
+changed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
 
+import material
 import pytest
 from bs4 import BeautifulSoup
 from fontTools.ttLib import TTFont
@@ -132,3 +136,18 @@ def test_figure_descriptions_are_in_the_page_language(site_dir: Path, lang: str)
         )
         for (_, alt), (_, en_alt) in zip(pairs, english[page], strict=True):
             assert alt != en_alt and script.search(alt), f"{lang} {page}: untranslated: {alt!r}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_materials_bundle_has_the_compile_hint_and_a_shifted_source_map(site_dir: Path, lang: str) -> None:
+    """docs/hooks/compile_hints.py: one new first line, Material's code unchanged after it."""
+    hint = load_hook("compile_hints").HINT
+    package = Path(material.__file__).parent / "templates" / "assets" / "javascripts"
+    built = site_dir / lang_root(lang) / "assets" / "javascripts"
+    bundles = sorted(built.glob("bundle.*.min.js"))
+    assert len(bundles) == 1, bundles
+    original = (package / bundles[0].name).read_text(encoding="utf-8")
+    assert bundles[0].read_text(encoding="utf-8") == hint + original
+    mappings = json.loads(Path(f"{bundles[0]}.map").read_text(encoding="utf-8"))["mappings"]
+    original_map = json.loads((package / f"{bundles[0].name}.map").read_text(encoding="utf-8"))
+    assert mappings == ";" + original_map["mappings"]

@@ -194,7 +194,8 @@ THEME_COLOR_IS_THE_HEADERS = """() => {
     const meta = document.querySelector("meta[name=theme-color]");
     const header = document.querySelector("[data-md-component=header]");
     const [r, g, b] = getComputedStyle(header).backgroundColor.match(/\\d+/g).map(Number);
-    return meta !== null && meta.content.toLowerCase() === "#" + ((1 << 24) + (r << 16) + (g << 8) + b).toString(16).slice(1);
+    const hex = "#" + ((1 << 24) + (r << 16) + (g << 8) + b).toString(16).slice(1);
+    return meta !== null && meta.content.toLowerCase() === hex;
 }"""
 
 

@@ -46,7 +46,8 @@ NEEDS = {
 
 
 # Run in the page once Material's bundle has started (it names each code block's <pre>).
-COPY_BUTTON_PROBLEMS = """() => [...document.querySelectorAll("pre:not(.mermaid) > code")].flatMap((code, i) => {
+COPY_BUTTON_PROBLEMS = """() => [...document.querySelectorAll("pre:not(.mermaid) > code")]
+  .flatMap((code, i) => {
     const buttons = code.parentElement.querySelectorAll(":scope > nav.md-code__nav > .md-code__button");
     if (buttons.length !== 1) return [`code block ${i + 1} has ${buttons.length} copy buttons`];
     const target = document.querySelector(buttons[0].dataset.clipboardTarget);

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import re
 from pathlib import Path
 
@@ -130,7 +129,8 @@ def test_markdown_tables_get_a_wrapper_of_their_own_and_classed_tables_do_not() 
 def test_code_blocks_get_materials_copy_button_numbered_in_page_order() -> None:
     config = json.dumps({"translations": {"clipboard.copy": 'Copy "this" <now>'}, "features": []})
     html = (
-        '<html><body><article><div class="language-python highlight"><pre><span></span><code>a = 1\n</code></pre></div>'
+        '<html><body><article><div class="language-python highlight">'
+        "<pre><span></span><code>a = 1\n</code></pre></div>"
         '<pre class="mermaid"><code>graph LR</code></pre>'
         '<div class="language-text highlight"><pre><span></span><code>out</code></pre></div></article>'
         f'<script id="__config" type="application/json">{config}</script></body></html>'
@@ -145,6 +145,20 @@ def test_code_blocks_get_materials_copy_button_numbered_in_page_order() -> None:
     assert out.count("md-code__nav") == 2, "a diagram's <pre> gets no button"
     assert page_weight.copy_buttons(html.replace('id="__config"', 'id="other"')) == html.replace(
         'id="__config"', 'id="other"'), "without Material's config there is no title: no buttons"
+
+
+def test_compile_hint_is_added_once_and_the_source_map_follows(tmp_path: Path) -> None:
+    hints = load_hook("compile_hints")
+    bundle = tmp_path / "bundle.0123abcd.min.js"
+    source_map = tmp_path / "bundle.0123abcd.min.js.map"
+    bundle.write_text('"use strict";(()=>{})();\n//# sourceMappingURL=bundle.0123abcd.min.js.map\n', "utf-8")
+    source_map.write_text(json.dumps({"version": 3, "mappings": "AAAA,CAAC"}), encoding="utf-8")
+    assert hints.add_hint(bundle) is True
+    assert hints.add_hint(bundle) is False, "a second build must not add a second line"
+    text = bundle.read_text(encoding="utf-8")
+    assert text.startswith('//# allFunctionsCalledOnLoad\n"use strict"')
+    assert text.count("allFunctionsCalledOnLoad") == 1
+    assert json.loads(source_map.read_text(encoding="utf-8"))["mappings"] == ";AAAA,CAAC"
 
 
 def test_svg_size_reads_points_and_pixels(tmp_path: Path) -> None:
