@@ -1,7 +1,9 @@
 // Run Lighthouse on many URLs with one Node process and one Chromium.
 //
 // Usage: node scripts/lighthouse_runs.mjs RUNS URL [URL ...]
-// Prints one JSON line per run: {url, run, scores: {category: 0-100}, failing: {category: [..]}}.
+// Prints one JSON line per run: {url, run, scores: {category: 0-100}, failing: {category: [..]},
+// benchmarkIndex}. benchmarkIndex is Lighthouse's measure of the host CPU's speed at that
+// run (higher is faster); the 4x slowdown assumes a host of about 1,500.
 //
 // The CLI (node_modules/lighthouse/cli) starts Node, loads Lighthouse and launches a new
 // Chromium for every run: about 5 s of each run is that start-up. Here Chromium starts
@@ -48,7 +50,8 @@ try {
         scores[category] = Math.round(lhr.categories[category].score * 100);
         failures[category] = failing(lhr, category);
       }
-      console.log(JSON.stringify({ url, run, scores, failing: failures }));
+      const benchmarkIndex = Math.round(lhr.environment.benchmarkIndex);
+      console.log(JSON.stringify({ url, run, scores, failing: failures, benchmarkIndex }));
     }
   }
 } finally {
