@@ -20,14 +20,17 @@
   The buttons are written here instead, with Material's own markup, title (its
   translation of `clipboard.copy`, read from the page's `__config`) and target: the
   bundle names each code block's `<pre>` `__code_<n>`, n counting the blocks that have
-  no ancestor with an id, in document order. Material's clipboard handler serves any
-  `[data-clipboard-target]`, so the buttons work as before; mkdocs.yml leaves the feature
-  off so that the bundle does not add a second set.
+  no ancestor with an id, in document order (no code block of a Markdown page or a lab
+  has such an ancestor; tests/site/test_every_page.py checks every button's target).
+  Material's clipboard handler serves any `[data-clipboard-target]`, so the buttons work
+  as before; mkdocs.yml leaves the feature off so that the bundle does not add a second
+  set.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import json
 import posixpath
 import re
@@ -96,7 +99,7 @@ def copy_buttons(html: str) -> str:
     if config is None or "<pre>" not in html:
         return html
     title = html_lib.escape(json.loads(config["json"])["translations"]["clipboard.copy"], quote=True)
-    count = iter(range(1 << 30))
+    count = itertools.count()
 
     def button(match: re.Match[str]) -> str:
         target = f"#__code_{next(count)} > code"

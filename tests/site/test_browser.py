@@ -212,7 +212,7 @@ def test_copy_button_copies_its_code_block(browser, server: str, lang: str) -> N
         assert len(shown) >= 2
         for index in (shown[0], shown[-1]):
             code = blocks.nth(index)
-            button = page.locator("pre:not(.mermaid)").nth(index).locator(".md-code__button")
+            button = code.locator("xpath=..").locator(".md-code__button")
             code.scroll_into_view_if_needed()
             button.click()
             copied = page.evaluate("navigator.clipboard.readText()")
@@ -251,7 +251,7 @@ def test_palette_follows_the_system_until_the_reader_switches(browser, server: s
 
 
 # Resolves once the frame after this call has been drawn: ResizeObserver callbacks and the
-# style work of that frame are done (site.js's nextFrameDrawn does the same).
+# style work of that frame are done (site.js's window.fgScrollablesMarked does the same).
 NEXT_FRAME_DRAWN = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
